@@ -1,0 +1,97 @@
+"""Views: who sees what of a meeting.
+
+- `Viewer`: a connected client as the views see it — a participant with a role, or a
+  device (role None).
+- `event_visible`: whether an event reaches a viewer. Chat to `all` reaches everyone but
+  devices; chat to `chair`, the chair role and its sender; a private message, its two
+  parties only; displays see only chat to `all`; devices see no chat. Every other event
+  reaches everyone.
+- `snapshot`: the `welcome.state` a viewer gets (without `presence`, which is the
+  shell's: it is not in the log).
+- `seats`: the projection a room device obeys — its live seats, its waiting seats in
+  queue order, and every live participant of the meeting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from floor.state import events as ev
+from floor.state import wire
+from floor.state.model import Device, Role, State
+from floor.state.room_rules import chat_visible_to_role
+
+CHAT_WINDOW: Final = 200
+"""How many of the most recent visible chat messages a snapshot carries."""
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    id: str
+    role: Role | None
+    """None for a room device."""
+
+    @property
+    def audience(self) -> str:
+        """A key shared by viewers who see exactly the same events: the role, except for
+        viewers who may take part in private chat, who each have their own."""
+        if self.role is None:
+            return "device"
+        if self.role is Role.DISPLAY:
+            return "display"
+        return f"{self.role.value}:{self.id}"
+
+
+def event_visible(data: ev.EventData, viewer: Viewer) -> bool:
+    if isinstance(data, ev.ChatPosted | ev.ChatDeleted):
+        return chat_visible_to_role(data, viewer.id, viewer.role)
+    return True
+
+
+def snapshot(state: State, viewer: Viewer) -> wire.Plain:
+    """The meeting as this viewer may see it (PROTOCOL.md section 3), presence aside."""
+    assert state.meeting is not None
+    chat = [m for m in state.chat if chat_visible_to_role(m, viewer.id, viewer.role)]
+    return {
+        "meeting": wire.meeting_to_wire(state.meeting),
+        "participants": {pid: wire.participant_to_wire(p) for pid, p in state.participants.items()},
+        "queue": [wire.request_to_wire(r) for r in state.queue],
+        "floor": wire.floor_to_wire(state.floor) if state.floor is not None else None,
+        "interrupted": [wire.floor_to_wire(f) for f in state.interrupted],
+        "list_open": state.list_open,
+        "chat": [wire.chat_to_wire(m) for m in chat[-CHAT_WINDOW:]],
+        "seats": dict(state.seats),
+        "devices": {did: wire.device_to_wire(d) for did, d in state.devices.items()},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Seats:
+    """What a room device must drive its consoles to."""
+
+    live: tuple[str, ...]
+    waiting: tuple[str, ...]
+    live_participants: tuple[str, ...]
+
+    def to_wire(self, seq: int) -> wire.Plain:
+        return {
+            "t": "seats",
+            "seq": seq,
+            "live": list(self.live),
+            "waiting": list(self.waiting),
+            "live_participants": list(self.live_participants),
+        }
+
+
+def seats(state: State, device: Device) -> Seats:
+    live_participants = state.live_participants()
+    live_set = set(live_participants)
+    room = set(device.seats)
+    live = tuple(s for s in device.seats if state.seats.get(s) in live_set)
+    waiting: list[str] = []
+    for request in state.queue:
+        seat = state.participants[request.participant].seat
+        if seat is not None and seat in room:
+            waiting.append(seat)
+    return Seats(live, tuple(waiting), live_participants)
