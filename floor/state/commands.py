@@ -15,6 +15,7 @@ meeting's state is `decide`'s.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, TypeVar
@@ -28,6 +29,10 @@ MAX_CHAT: Final = 2000
 MAX_LIMIT_S: Final = 24 * 3600
 MAX_EXTEND_S: Final = 3600
 MAX_SEATS: Final = 10_000
+MAX_LANG: Final = 35
+
+_LANG_TAG: Final = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
+"""A BCP 47 language tag's shape: a language subtag, then `-`-separated subtags."""
 
 # --- floor and list of speakers ---------------------------------------------------------
 
@@ -292,9 +297,6 @@ class _Args:
     def _field(self, key: str) -> str:
         return f"{self.prefix}{key}"
 
-    def has(self, key: str) -> bool:
-        return self.raw.get(key) is not None
-
     def _get(self, key: str, required: bool) -> Any:
         value = self.raw.get(key)
         if value is None and required:
@@ -365,8 +367,8 @@ class _Args:
             raise _Invalid(self._field(key), f"`{key}` has an unknown value.") from None
 
     def lang(self, key: str) -> str | None:
-        value = self.text(key, max_len=35)
-        if value is not None and not all(c.isascii() and (c.isalnum() or c == "-") for c in value):
+        value = self.text(key, max_len=MAX_LANG)
+        if value is not None and _LANG_TAG.fullmatch(value) is None:
             raise _Invalid(self._field(key), f"`{key}` must be a language tag such as `fr`.")
         return value
 
@@ -380,6 +382,15 @@ class _Args:
             raise _Invalid(self._field(key), f"`{key}` has more than {max_items} items.")
         items = _Args({str(i): item for i, item in enumerate(value)}, f"{self._field(key)}.")
         return tuple(items.required_ident(str(i)) for i in range(len(value)))
+
+    def nested(self, key: str) -> _Args:
+        """The map at `key` (absent or None: empty), its fields named `key.field`."""
+        value = self._get(key, False)
+        if value is None:
+            value = {}
+        if not isinstance(value, Mapping):
+            raise _Invalid(self._field(key), f"`{key}` must be a map.")
+        return _Args(value, f"{self._field(key)}.")
 
     def settings(self) -> UpdateSettings:
         return UpdateSettings(
@@ -489,9 +500,7 @@ _ADMIN: Final[dict[str, Callable[[_Args], AdminCommand]]] = {
     CreateMeeting.name: lambda a: CreateMeeting(
         meeting=a.required_ident("meeting"),
         title=a.required_text("title", max_len=MAX_NAME),
-        settings=_Args(a.raw.get("settings") or {}, "settings.").settings()
-        if isinstance(a.raw.get("settings") or {}, Mapping)
-        else _bad("settings", "`settings` must be a map."),
+        settings=a.nested("settings").settings(),
     ),
     AddParticipant.name: lambda a: AddParticipant(
         participant_name=a.required_text("name", max_len=MAX_NAME),
@@ -510,10 +519,6 @@ _ADMIN: Final[dict[str, Callable[[_Args], AdminCommand]]] = {
         seats=a.idents("seats", max_items=MAX_SEATS),
     ),
 }
-
-
-def _bad(field: str, message: str) -> UpdateSettings:
-    raise _Invalid(field, message)
 
 
 def parse_admin(name: str, body: object) -> AdminCommand | Rejection:

@@ -26,14 +26,13 @@ from floor.state.rejection import Code, Rejection, forbidden, not_found
 
 _CHAIR: Final = frozenset({Role.CHAIR})
 _SPEAKERS: Final = frozenset({Role.CHAIR, Role.DELEGATE, Role.OBSERVER})
-_EVERYONE: Final = frozenset(Role)
 
 PARTICIPANT_COMMANDS: Final[dict[type[cmd.Command], frozenset[Role]]] = {
     cmd.RequestFloor: _SPEAKERS,
     cmd.WithdrawFloor: _SPEAKERS,
     cmd.MoveRequest: _CHAIR,
     cmd.GrantFloor: _CHAIR,
-    cmd.ReleaseFloor: _EVERYONE,
+    cmd.ReleaseFloor: _SPEAKERS,
     cmd.ExtendFloor: _CHAIR,
     cmd.PauseFloor: _CHAIR,
     cmd.UnpauseFloor: _CHAIR,
@@ -60,7 +59,7 @@ def decide(
     if command_id is not None:
         seq = state.acked(actor, command_id)
         if seq is not None:
-            return Accepted((), seq, duplicate=True)
+            return Accepted((), seq, duplicate=True, state=state)
     cause = Cause(actor, command_id) if command_id is not None else None
     d = Draft(state, actor, now, cause)
     rejection = _dispatch(d, command)

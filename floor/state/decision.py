@@ -9,7 +9,7 @@ actor and cause; the meeting host appends them with the seq the draft started fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from floor.state.events import Cause, Event, EventData
 from floor.state.evolve import evolve
@@ -27,6 +27,8 @@ class Accepted:
     events: tuple[Event, ...]
     seq: int
     duplicate: bool = False
+    state: State | None = field(default=None, compare=False, repr=False)
+    """The state after the events (what folding them gives; the host keeps it)."""
 
 
 class Draft:
@@ -56,4 +58,4 @@ class Draft:
         return self.state.seq + 1
 
     def accepted(self) -> Accepted:
-        return Accepted(tuple(self.events), self.state.seq)
+        return Accepted(tuple(self.events), self.state.seq, state=self.state)

@@ -89,6 +89,7 @@ def record(events: Iterable[ev.Event]) -> Record:
                 who = state.participants[floor.participant]
                 if just_interrupted:
                     stack[-1].interrupted_by.append(who.id)
+                    just_interrupted = False
                 current = _Open(
                     who.id, who.name, who.delegation, floor.kind, floor.lang, floor.granted_at
                 )
@@ -96,9 +97,7 @@ def record(events: Iterable[ev.Event]) -> Record:
                 assert current is not None
                 stack.append(current)
                 current = None
-                just_interrupted = True
-                state = evolve(state, event)
-                continue
+                just_interrupted = True  # until the point of order's grant (a mute may come first)
             case ev.FloorResumed():
                 current = stack.pop()
             case ev.FloorReleased():
@@ -121,7 +120,6 @@ def record(events: Iterable[ev.Event]) -> Record:
                 stack = [s for s in stack if s.participant != pid]
             case _:
                 pass
-        just_interrupted = False
         state = evolve(state, event)
     speeches.sort(key=lambda s: s.start)
     return Record(tuple(speeches))

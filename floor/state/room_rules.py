@@ -264,6 +264,9 @@ def update_participant(d: Draft, c: cmd.UpdateParticipant) -> Rejection | None:
         seat=old.seat if c.seat == cmd.UNSET else c.seat,
         lang=old.lang if c.lang == cmd.UNSET else c.lang,
     )
+    if new.role is Role.CHAIR and old.role is not Role.CHAIR and not state.is_live(old):
+        # Chairs join self-muted: becoming one must not open a closed microphone.
+        new = replace(new, self_muted=True)
     taken = _seat_free(state, new.seat, new.id)
     if taken is not None:
         return taken

@@ -1,0 +1,508 @@
+"""The meeting host: one task per live meeting on a node, the only writer of its state.
+
+Commands queue to the host (bounded); the host takes them in batches, decides each
+against the state (each seeing the ones before), appends all resulting events to the log
+in one write (group commit) with the seq it started from, then — with no await in
+between — adopts the new state, fans the events out, and answers each command (its events
+reach its connection before its ack). Nothing else mutates a meeting, so there are no
+locks; a seq conflict means another node wrote first: the host catches up from the log
+and decides the batch again.
+
+Fan-out never awaits a client: each event is encoded once per codec (and once per chat
+audience), and the same bytes are handed to every subscriber's `Outbox`, which buffers
+and closes a client that falls too far behind (ARCHITECTURE laws 3 and 4).
+
+Timers: the speaker's deadline (`next_deadline`) is the host's wake-up time, when it
+issues `ExpireTime` as `system`; rebuilt from the state on every start. Presence is
+counted here, per participant, and sent to chair connections at most once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from floor.errors import Unavailable
+from floor.state import (
+    Accepted,
+    Code,
+    Command,
+    Event,
+    Rejection,
+    State,
+    decide,
+    fold,
+    next_deadline,
+    views,
+    wire,
+)
+from floor.state import commands as cmd
+from floor.state import events as ev
+from floor.state.model import SYSTEM, Role
+from floor.state.persist import state_from_record, state_to_record
+from floor.state.room_rules import chat_visible_to_role
+from floor.store.port import EventLog, SeqConflict, Snapshot, StoreError
+from floor.transport.codecs import Codec
+
+log = logging.getLogger("floor.meeting")
+
+RING: Final = 20_000
+"""Events kept in memory for resume; an older resume gets a full welcome."""
+BATCH: Final = 500
+"""Commands decided and written together at most."""
+SNAPSHOT_EVERY: Final = 1000
+"""Events between snapshots."""
+PRESENCE_EVERY_S: Final = 1.0
+
+Outcome = Accepted | Rejection
+Reply = Callable[[Outcome], None]
+
+
+def epoch_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Outbox(Protocol):
+    """A connection's sending side, as the host sees it: synchronous, never blocking."""
+
+    def send(self, frame: bytes) -> None:
+        """Queue one complete websocket frame (closes the connection on overflow)."""
+
+    def close(self, code: int, reason: str = "") -> None:
+        """Send a close frame after what is queued; later sends are dropped."""
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One connection attached to a meeting."""
+
+    viewer: views.Viewer
+    codec: Codec
+    outbox: Outbox
+    session: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    seats: views.Seats | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    epoch: str
+    seq: int
+
+
+@dataclass(slots=True)
+class Submission:
+    command: Command
+    actor: str
+    command_id: str | None = None
+    reply: Reply | None = None
+
+
+@dataclass(slots=True)
+class _Logged:
+    """A recent event with its wire form and its encodings, made at most once each."""
+
+    event: Event
+    message: dict[str, Any]
+    encoded: dict[str, bytes] = field(default_factory=dict)
+
+    def encode(self, codec: Codec) -> bytes:
+        found = self.encoded.get(codec.name)
+        if found is None:
+            found = self.encoded[codec.name] = codec.encode(self.message)
+        return found
+
+
+class MeetingHost:
+    """Owns one meeting's state on this node. Run `run()` as a task; use the rest."""
+
+    def __init__(
+        self,
+        meeting: str,
+        log: EventLog,
+        *,
+        clock: Callable[[], int] = epoch_ms,
+        queue_limit: int = 10_000,
+    ) -> None:
+        self.meeting = meeting
+        self.log = log
+        self.clock = clock
+        self.state = State()
+        self.epoch: str | None = None
+        self.subscribers: set[Subscriber] = set()
+        self._queue: deque[Submission] = deque()
+        self._queue_limit = queue_limit
+        self._wake = asyncio.Event()
+        self._loaded = asyncio.Event()
+        self.failure: BaseException | None = None
+        self._ring: deque[_Logged] = deque(maxlen=RING)
+        self._welcomes: dict[tuple[object, ...], bytes] = {}
+        self._online: dict[str, int] = {}
+        self._presence_changes: dict[str, bool] = {}
+        self._presence_due: float | None = None
+        self._snapshot_seq = 0
+        self.stats = {"commands": 0, "events": 0, "batches": 0, "conflicts": 0}
+        self.on_fanout: Callable[[int, int, float], None] | None = None
+        """Called after each fan-out with (events, frames written, seconds since decided)."""
+
+    # --- the task ------------------------------------------------------------------------
+
+    async def wait_loaded(self) -> None:
+        """Wait until the state is loaded from the log. Raises Unavailable if it failed."""
+        await self._loaded.wait()
+        if self.failure is not None:
+            raise Unavailable(f"meeting {self.meeting} is unavailable") from self.failure
+
+    def fail(self, failure: BaseException) -> None:
+        """The host task died: release everyone waiting for it."""
+        self.failure = failure
+        self._loaded.set()
+        for submission in self._queue:
+            if submission.reply is not None:
+                submission.reply(Rejection(Code.INTERNAL, "The meeting is unavailable."))
+        self._queue.clear()
+
+    async def run(self) -> None:
+        await self._load()
+        self._loaded.set()
+        while True:
+            await self._wait_for_work()
+            now = self.clock()
+            deadline = next_deadline(self.state)
+            if deadline is not None and now >= deadline:
+                self._queue.appendleft(Submission(cmd.ExpireTime(), SYSTEM))
+            if self._presence_due is not None and time.monotonic() >= self._presence_due:
+                self._flush_presence()
+            if self._queue:
+                batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
+                await self._process(batch)
+
+    async def _wait_for_work(self) -> None:
+        if self._queue:
+            return
+        timeouts: list[float] = []
+        deadline = next_deadline(self.state)
+        if deadline is not None:
+            timeouts.append(max(0.0, (deadline - self.clock()) / 1000))
+        if self._presence_due is not None:
+            timeouts.append(max(0.0, self._presence_due - time.monotonic()))
+        self._wake.clear()
+        if timeouts:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), min(timeouts))
+        else:
+            await self._wake.wait()
+
+    async def _load(self) -> None:
+        snapshot = await self.log.load_snapshot(self.meeting)
+        state = state_from_snapshot(snapshot)
+        head = await self.log.head(self.meeting)
+        start = min(state.seq, max(0, head - RING))
+        records = await self.log.read(self.meeting, after=start)
+        for record in records:
+            event = wire.event_from_record(record)
+            if event.seq > state.seq:
+                state = fold([event], state)
+            self._ring.append(_Logged(event, wire.event_to_wire(event)))
+        self.state = state
+        self.epoch = await self.log.epoch(self.meeting)
+        self._snapshot_seq = snapshot.seq if snapshot is not None else 0
+
+    # --- commands ------------------------------------------------------------------------
+
+    def submit(self, submission: Submission) -> bool:
+        """Queue a command; False (and nothing queued) when the host is saturated."""
+        if len(self._queue) >= self._queue_limit:
+            return False
+        self._queue.append(submission)
+        self._wake.set()
+        return True
+
+    async def call(self, command: Command, actor: str, command_id: str | None = None) -> Outcome:
+        """Submit and wait for the outcome (the admin API's way in)."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+
+        def reply(outcome: Outcome) -> None:
+            if not future.done():
+                future.set_result(outcome)
+
+        if not self.submit(Submission(command, actor, command_id, reply)):
+            return Rejection(Code.RATE_LIMITED, "The meeting is too busy; try again.")
+        return await future
+
+    async def _process(self, batch: list[Submission]) -> None:
+        started = time.perf_counter()
+        while True:
+            state = self.state
+            outcomes: list[Outcome] = []
+            events: list[Event] = []
+            now = self.clock()
+            for submission in batch:
+                try:
+                    outcome = decide(
+                        state, submission.command, submission.actor, now, submission.command_id
+                    )
+                except Exception:  # a bug in the core must not stop the meeting
+                    log.exception("decide failed for %s", submission.command)
+                    outcome = Rejection(Code.INTERNAL, "Internal error.")
+                if isinstance(outcome, Accepted) and outcome.events:
+                    assert outcome.state is not None
+                    state = outcome.state
+                    events.extend(outcome.events)
+                outcomes.append(outcome)
+            if not events:
+                break
+            try:
+                await self.log.append(
+                    self.meeting, self.state.seq, [wire.event_to_record(e) for e in events]
+                )
+            except SeqConflict:
+                self.stats["conflicts"] += 1
+                await self.catch_up()
+                continue
+            except StoreError:
+                log.exception("meeting %s: the log refused a write", self.meeting)
+                failed = Rejection(Code.INTERNAL, "The meeting's log is unavailable; try again.")
+                outcomes = [failed] * len(batch)
+                events = []
+                await asyncio.sleep(0.2)  # do not spin on a failing log
+                break
+            if self.epoch is None:
+                self.epoch = await self.log.epoch(self.meeting)
+            break
+        self.stats["commands"] += len(batch)
+        self.stats["batches"] += 1
+        if events:
+            self._adopt(events, state)
+            self._fan_out(events, started)
+        for submission, outcome in zip(batch, outcomes, strict=True):
+            if submission.reply is not None:
+                submission.reply(outcome)
+        if self.state.seq - self._snapshot_seq >= SNAPSHOT_EVERY:
+            await self._save_snapshot()
+
+    async def catch_up(self) -> None:
+        """Read and apply what other writers appended after our seq, fanning it out."""
+        records = await self.log.read(self.meeting, after=self.state.seq)
+        events = [wire.event_from_record(r) for r in records]
+        if events:
+            self._adopt(events, fold(events, self.state))
+            self._fan_out(events, time.perf_counter())
+
+    def _adopt(self, events: list[Event], state: State) -> None:
+        self.state = state
+        self.stats["events"] += len(events)
+        for event in events:
+            self._ring.append(_Logged(event, wire.event_to_wire(event)))
+        self._welcomes.clear()
+
+    async def _save_snapshot(self) -> None:
+        snapshot = Snapshot(self.state.seq, snapshot_blob(self.state))
+        try:
+            await self.log.save_snapshot(self.meeting, snapshot)
+            self._snapshot_seq = snapshot.seq
+        except StoreError:
+            log.warning("meeting %s: could not save a snapshot", self.meeting, exc_info=True)
+
+    # --- fan-out ---------------------------------------------------------------------------
+
+    def _fan_out(self, events: list[Event], started: float) -> None:
+        logged = list(self._ring)[-len(events) :]
+        everyone = tuple(range(len(events)))
+        for_everyone = not any(isinstance(e.data, ev.ChatPosted | ev.ChatDeleted) for e in events)
+        frames: dict[tuple[str, tuple[int, ...]], bytes] = {}
+        written = 0
+        for sub in list(self.subscribers):
+            chosen = everyone
+            if not for_everyone:
+                chosen = tuple(
+                    i for i, e in enumerate(events) if views.event_visible(e.data, sub.viewer)
+                )
+                if not chosen:
+                    continue
+            key = (sub.codec.name, chosen)
+            frame = frames.get(key)
+            if frame is None:
+                parts = [logged[i].encode(sub.codec) for i in chosen]
+                frame = frames[key] = sub.codec.frame(parts)
+            sub.outbox.send(frame)
+            written += 1
+        self._after_events(events)
+        if self.on_fanout is not None:
+            self.on_fanout(len(events), written, time.perf_counter() - started)
+
+    def _after_events(self, events: Iterable[Event]) -> None:
+        """Seats for devices, removed participants closed, changed roles re-viewed."""
+        removed: set[str] = set()
+        updated: set[str] = set()
+        for event in events:
+            if isinstance(event.data, ev.ParticipantRemoved):
+                removed.add(event.data.participant)
+            elif isinstance(event.data, ev.ParticipantUpdated):
+                updated.add(event.data.participant.id)
+        seats_of: dict[str, views.Seats] = {}
+        for sub in list(self.subscribers):
+            pid = sub.viewer.id
+            if pid in removed:
+                sub.outbox.close(4003, "participant removed")
+                self.detach(sub)
+                continue
+            if pid in updated:
+                sub.viewer = views.Viewer(pid, self.state.participants[pid].role)
+            if sub.viewer.role is None:
+                device = self.state.devices.get(pid)
+                if device is not None:
+                    seats = seats_of.get(pid)
+                    if seats is None:
+                        seats = seats_of[pid] = views.seats(self.state, device)
+                    self._send_seats(sub, seats)
+
+    def _send_seats(self, sub: Subscriber, seats: views.Seats) -> None:
+        if seats != sub.seats:
+            sub.seats = seats
+            sub.outbox.send(sub.codec.frame_of(seats.to_wire(self.state.seq)))
+
+    # --- connections ---------------------------------------------------------------------
+
+    def attach(self, sub: Subscriber, resume: Resume | None = None) -> None:
+        """Welcome a connection (full state, or the events it missed) and subscribe it.
+
+        Synchronous: nothing can happen to the meeting between the welcome and the
+        subscription, so the client misses nothing and sees nothing twice.
+        """
+        state = self.state
+        head: dict[str, Any] = {
+            "t": "welcome",
+            "v": 1,
+            "session": sub.session,
+            "meeting": self.meeting,
+            "epoch": self.epoch,
+            "seq": state.seq,
+            "now": self.clock(),
+            "you": _you(sub.viewer),
+        }
+        missed = self._missed(resume)
+        if missed is not None:
+            assert resume is not None
+            head["seq"] = resume.seq
+            head["resumed"] = True
+            parts = [sub.codec.encode(head)]
+            parts.extend(
+                entry.encode(sub.codec)
+                for entry in missed
+                if views.event_visible(entry.event.data, sub.viewer)
+            )
+            sub.outbox.send(sub.codec.frame(parts))
+        else:
+            sub.outbox.send(sub.codec.frame([self._welcome(sub, head)]))
+        self.subscribers.add(sub)
+        if sub.viewer.role is None:
+            device = state.devices.get(sub.viewer.id)
+            if device is not None:
+                self._send_seats(sub, views.seats(state, device))
+        else:
+            self._count_presence(sub.viewer.id, +1)
+
+    def detach(self, sub: Subscriber) -> None:
+        if sub in self.subscribers:
+            self.subscribers.discard(sub)
+            if sub.viewer.role is not None:
+                self._count_presence(sub.viewer.id, -1)
+
+    def _missed(self, resume: Resume | None) -> list[_Logged] | None:
+        """The events after the client's seq, if we can resume it; None if not."""
+        if resume is None or resume.epoch != self.epoch or resume.seq > self.state.seq:
+            return None
+        if resume.seq == self.state.seq:
+            return []
+        if not self._ring or self._ring[0].event.seq > resume.seq + 1:
+            return None
+        skip = resume.seq + 1 - self._ring[0].event.seq
+        return list(self._ring)[skip:]
+
+    def _welcome(self, sub: Subscriber, head: dict[str, Any]) -> bytes:
+        state = self.state
+        viewer = sub.viewer
+        chat_ids = tuple(
+            m.id for m in state.chat if chat_visible_to_role(m, viewer.id, viewer.role)
+        )
+        key = (sub.codec.name, viewer.role, chat_ids, viewer.role is Role.CHAIR)
+        encoded = self._welcomes.get(key)
+        if encoded is None:
+            snapshot = views.snapshot(state, viewer)
+            if viewer.role is Role.CHAIR:
+                snapshot["presence"] = {
+                    pid: self._online.get(pid, 0) > 0 for pid in state.participants
+                }
+            encoded = sub.codec.encode(snapshot)
+            if viewer.role is not Role.CHAIR:  # presence changes without a seq
+                self._welcomes[key] = encoded
+        return sub.codec.splice(head, "state", encoded)
+
+    # --- presence ------------------------------------------------------------------------
+
+    def _count_presence(self, pid: str, delta: int) -> None:
+        before = self._online.get(pid, 0)
+        after = before + delta
+        if after <= 0:
+            self._online.pop(pid, None)
+        else:
+            self._online[pid] = after
+        if (before > 0) != (after > 0):
+            self._presence_changes[pid] = after > 0
+            if self._presence_due is None:
+                self._presence_due = time.monotonic() + PRESENCE_EVERY_S
+                self._wake.set()
+
+    def online(self) -> set[str]:
+        return {pid for pid, n in self._online.items() if n > 0}
+
+    def _flush_presence(self) -> None:
+        self._presence_due = None
+        changes, self._presence_changes = self._presence_changes, {}
+        if not changes:
+            return
+        message = {
+            "t": "presence",
+            "online": sorted(p for p, on in changes.items() if on),
+            "offline": sorted(p for p, on in changes.items() if not on),
+        }
+        frames: dict[str, bytes] = {}
+        for sub in self.subscribers:
+            if sub.viewer.role is Role.CHAIR:
+                frame = frames.get(sub.codec.name)
+                if frame is None:
+                    frame = frames[sub.codec.name] = sub.codec.frame_of(message)
+                sub.outbox.send(frame)
+
+    def close_all(self, code: int, reason: str) -> None:
+        for sub in list(self.subscribers):
+            sub.outbox.close(code, reason)
+            self.detach(sub)
+
+
+def _you(viewer: views.Viewer) -> dict[str, Any]:
+    if viewer.role is None:
+        return {"device": viewer.id, "role": "device"}
+    return {"participant": viewer.id, "role": viewer.role.value}
+
+
+def snapshot_blob(state: State) -> bytes:
+    return json.dumps(state_to_record(state), separators=(",", ":")).encode()
+
+
+def state_from_snapshot(snapshot: Snapshot | None) -> State:
+    if snapshot is None:
+        return State()
+    try:
+        return state_from_record(json.loads(snapshot.blob))
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring an unreadable snapshot at seq %s", snapshot.seq)
+        return State()

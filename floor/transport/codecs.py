@@ -1,0 +1,165 @@
+"""The two encodings of protocol v1, and websocket frames built once for many clients.
+
+- `floor.v1.json`: text frames, one JSON document per message; a frame of several
+  messages separates them with `\\n` (JSON never holds a raw newline).
+- `floor.v1.msgpack`: binary frames, MessagePack; a frame of several messages is the
+  objects one after another (a msgpack stream is self-delimiting).
+
+`Codec.frame(parts)` returns a complete, unmasked server websocket frame (header and
+payload) ready to write to any connection's transport: an event is encoded once per
+codec and audience and the same bytes go to every connection (ARCHITECTURE law 4).
+
+Decoding a client frame returns the message (a map with a string `t`) or raises
+`BadFrame`; it never raises anything else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import msgpack
+from websockets.frames import Frame, Opcode
+
+JSON_SUBPROTOCOL: Final = "floor.v1.json"
+MSGPACK_SUBPROTOCOL: Final = "floor.v1.msgpack"
+
+Message = Mapping[str, Any]
+
+
+class BadFrame(Exception):
+    """A client frame that is not a protocol message (undecodable, not a map, no `t`)."""
+
+
+def _ws_frame(opcode: Opcode, payload: bytes) -> bytes:
+    return Frame(opcode, payload).serialize(mask=False)
+
+
+class Codec:
+    """One encoding. Stateless; one instance of each is shared by all connections."""
+
+    name: str
+    binary: bool
+    _opcode: Opcode
+
+    def encode(self, message: Message) -> bytes:
+        """One message, as the bytes of one document of a frame."""
+        raise NotImplementedError
+
+    def join(self, parts: Sequence[bytes]) -> bytes:
+        raise NotImplementedError
+
+    def frame(self, parts: Sequence[bytes]) -> bytes:
+        """A complete websocket frame carrying the encoded messages, in order."""
+        return _ws_frame(self._opcode, self.join(parts))
+
+    def frame_of(self, *messages: Message) -> bytes:
+        return self.frame([self.encode(m) for m in messages])
+
+    def decode(self, data: str | bytes) -> dict[str, Any]:
+        """A client message from a frame's payload. Raises BadFrame."""
+        raise NotImplementedError
+
+    def splice(self, head: Message, key: str, encoded_value: bytes) -> bytes:
+        """The encoding of `{**head, key: value}` where `value` is already encoded.
+
+        Lets a large shared part (a welcome's `state`) be encoded once for many clients.
+        """
+        raise NotImplementedError
+
+
+def _checked(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadFrame("A message must be a map.")
+    if not isinstance(value.get("t"), str):
+        raise BadFrame("A message must have a string `t`.")
+    return value
+
+
+class JsonCodec(Codec):
+    name = JSON_SUBPROTOCOL
+    binary = False
+    _opcode = Opcode.TEXT
+
+    def encode(self, message: Message) -> bytes:
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def join(self, parts: Sequence[bytes]) -> bytes:
+        return b"\n".join(parts)
+
+    def decode(self, data: str | bytes) -> dict[str, Any]:
+        if not isinstance(data, str):
+            raise BadFrame("This connection speaks JSON in text frames.")
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError) as e:
+            raise BadFrame(f"Not JSON: {str(e)[:100]}") from None
+        return _checked(value)
+
+    def splice(self, head: Message, key: str, encoded_value: bytes) -> bytes:
+        start = self.encode(head)
+        assert start.endswith(b"}")
+        separator = b"," if len(head) else b""
+        return start[:-1] + separator + self.encode_key(key) + b":" + encoded_value + b"}"
+
+    @staticmethod
+    def encode_key(key: str) -> bytes:
+        return json.dumps(key).encode()
+
+
+def _pack(value: object) -> bytes:
+    packed: bytes = msgpack.packb(value, use_bin_type=True)
+    return packed
+
+
+class MsgpackCodec(Codec):
+    name = MSGPACK_SUBPROTOCOL
+    binary = True
+    _opcode = Opcode.BINARY
+
+    def encode(self, message: Message) -> bytes:
+        return _pack(message)
+
+    def join(self, parts: Sequence[bytes]) -> bytes:
+        return b"".join(parts)
+
+    def decode(self, data: str | bytes) -> dict[str, Any]:
+        if not isinstance(data, bytes):
+            raise BadFrame("This connection speaks MessagePack in binary frames.")
+        try:
+            value = msgpack.unpackb(data, raw=False, strict_map_key=True)
+        except (ValueError, TypeError, msgpack.ExtraData, msgpack.StackError) as e:
+            raise BadFrame(f"Not MessagePack: {type(e).__name__}") from None
+        except Exception as e:  # msgpack raises a few undocumented kinds on garbage
+            raise BadFrame(f"Not MessagePack: {type(e).__name__}") from None
+        return _checked(value)
+
+    def splice(self, head: Message, key: str, encoded_value: bytes) -> bytes:
+        size = len(head) + 1
+        if size < 16:
+            header = bytes([0x80 | size])
+        elif size < 2**16:
+            header = b"\xde" + size.to_bytes(2, "big")
+        else:  # pragma: no cover - a message head is never that large
+            header = b"\xdf" + size.to_bytes(4, "big")
+        body = b"".join(_pack(k) + _pack(v) for k, v in head.items())
+        return header + body + _pack(key) + encoded_value
+
+
+JSON: Final = JsonCodec()
+MSGPACK: Final = MsgpackCodec()
+CODECS: Final = {JSON.name: JSON, MSGPACK.name: MSGPACK}
+
+
+def choose(offered: Sequence[str]) -> Codec | None:
+    """The codec for the offered subprotocols: the first we speak; JSON when none offered.
+
+    None when only subprotocols we do not speak were offered.
+    """
+    if not offered:
+        return JSON
+    for name in offered:
+        if name in CODECS:
+            return CODECS[name]
+    return None
