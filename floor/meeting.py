@@ -148,6 +148,10 @@ class MeetingHost:
         self._presence_changes: dict[str, bool] = {}
         self._presence_due: float | None = None
         self._snapshot_seq = 0
+        self._behind = False
+        self.repair_every_s: float | None = None
+        """With other writers (a cluster), how often to compare our seq with the log's."""
+        self._next_repair = 0.0
         self.stats = {"commands": 0, "events": 0, "batches": 0, "conflicts": 0}
         self.on_fanout: Callable[[int, int, float], None] | None = None
         """Called after each fan-out with (events, frames written, seconds since decided)."""
@@ -174,6 +178,8 @@ class MeetingHost:
         self._loaded.set()
         while True:
             await self._wait_for_work()
+            if self._behind or self._repair_due():
+                await self._repair()
             now = self.clock()
             deadline = next_deadline(self.state)
             if deadline is not None and now >= deadline:
@@ -184,10 +190,33 @@ class MeetingHost:
                 batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
                 await self._process(batch)
 
+    def notify(self, seq: int) -> None:
+        """Another writer moved the log to `seq` (a bus notice): catch up soon."""
+        if seq > self.state.seq:
+            self._behind = True
+            self._wake.set()
+
+    def _repair_due(self) -> bool:
+        return self.repair_every_s is not None and time.monotonic() >= self._next_repair
+
+    async def _repair(self) -> None:
+        """Catch up with the log (notices may be lost: also done periodically)."""
+        self._behind = False
+        if self.repair_every_s is not None:
+            self._next_repair = time.monotonic() + self.repair_every_s
+        try:
+            await self.catch_up()
+        except StoreError:
+            log.warning("meeting %s: cannot read the log to catch up", self.meeting)
+            self._behind = True
+            await asyncio.sleep(0.2)
+
     async def _wait_for_work(self) -> None:
-        if self._queue:
+        if self._queue or self._behind:
             return
         timeouts: list[float] = []
+        if self.repair_every_s is not None:
+            timeouts.append(max(0.0, self._next_repair - time.monotonic()))
         deadline = next_deadline(self.state)
         if deadline is not None:
             timeouts.append(max(0.0, (deadline - self.clock()) / 1000))
@@ -388,6 +417,8 @@ class MeetingHost:
             "now": self.clock(),
             "you": _you(sub.viewer),
         }
+        if sub.viewer.role is not None:  # before the welcome: a chair sees itself online
+            self._count_presence(sub.viewer.id, +1)
         missed = self._missed(resume)
         if missed is not None:
             assert resume is not None
@@ -407,8 +438,6 @@ class MeetingHost:
             device = state.devices.get(sub.viewer.id)
             if device is not None:
                 self._send_seats(sub, views.seats(state, device))
-        else:
-            self._count_presence(sub.viewer.id, +1)
 
     def detach(self, sub: Subscriber) -> None:
         if sub in self.subscribers:

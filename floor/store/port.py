@@ -17,7 +17,8 @@ Invariants every adapter keeps (the contract suite, tests/contracts/, checks the
   whatever the head (so it is never a `SeqConflict`), and nothing is written.
 - When `append` returns, the records are durable (they survive a SIGKILL of the process
   and, for the SQLite adapter, a power loss). An append whose caller is cancelled may or
-  may not have been written: read the head to know.
+  may not be written, possibly after the cancellation: the next append's `SeqConflict`
+  (or a later `head`) tells.
 - Appends made concurrently may be committed together (group commit); each succeeds or
   fails on its own. Of several appends to one meeting with the same `expected_seq`,
   exactly one wins; the others get `SeqConflict`.

@@ -35,6 +35,7 @@ from floor.store.records import check_limit, decode, encode_batch
 from floor.store.sqlite_thread import Connect, Worker, Writer, WriterStats
 
 SCHEMA_VERSION = 1
+MAX_SEQ = 2**63 - 1  # SQLite's largest integer
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS meetings (
         meeting TEXT PRIMARY KEY, epoch TEXT NOT NULL, head INTEGER NOT NULL)""",
@@ -81,7 +82,7 @@ def _create_schema(connection: sqlite3.Connection) -> None:
 
 def _append(connection: sqlite3.Connection, meeting: str, expected: int, texts: list[str]) -> int:
     """In the writer's transaction: check the head, add the records, move the head."""
-    row = connection.execute("SELECT head FROM meetings WHERE meeting = ?", (meeting,)).fetchone()
+    row = _row(connection, "SELECT head FROM meetings WHERE meeting = ?", meeting)
     head = row[0] if row is not None else 0
     if head != expected:
         raise SeqConflict(meeting, expected, head)
@@ -105,7 +106,7 @@ def _read(
 ) -> list[Record]:
     rows = connection.execute(
         "SELECT record FROM records WHERE meeting = ? AND seq > ? ORDER BY seq LIMIT ?",
-        (meeting, after, -1 if limit is None else limit),
+        (meeting, min(after, MAX_SEQ), -1 if limit is None else limit),
     ).fetchall()
     return [decode(text) for (text,) in rows]
 
@@ -114,9 +115,16 @@ def _execute(connection: sqlite3.Connection, sql: str, *args: Any) -> None:
     connection.execute(sql, args)
 
 
+def _row(connection: sqlite3.Connection, sql: str, *args: Any) -> Any:
+    """The first row, or None. (`fetchall`: a statement left open would keep the reader's
+    read transaction, and its view of the log, open.)"""
+    rows = connection.execute(sql, args).fetchall()
+    return rows[0] if rows else None
+
+
 def _one(connection: sqlite3.Connection, sql: str, *args: Any) -> Any:
     """The first column of the first row, or None."""
-    row = connection.execute(sql, args).fetchone()
+    row = _row(connection, sql, *args)
     return None if row is None else row[0]
 
 
@@ -152,9 +160,23 @@ class SqliteLog:
         )
 
     @classmethod
-    async def open(cls, path: str | PathLike[str], **options: Any) -> SqliteLog:
+    async def open(
+        cls,
+        path: str | PathLike[str],
+        *,
+        max_batch: int = 1000,
+        max_batch_bytes: int = 4 << 20,
+        max_pending: int = 10_000,
+        busy_timeout: float = 10.0,
+    ) -> SqliteLog:
         """Open (creating if need be) the log in `path`; StoreError if it cannot."""
-        log = cls(path, **options)
+        log = cls(
+            path,
+            max_batch=max_batch,
+            max_batch_bytes=max_batch_bytes,
+            max_pending=max_pending,
+            busy_timeout=busy_timeout,
+        )
         log._writer.start()
         try:
             await log._writer.call(_create_schema)
@@ -216,7 +238,7 @@ class SqliteLog:
 
     async def load_snapshot(self, meeting: str) -> Snapshot | None:
         sql = "SELECT seq, blob FROM snapshots WHERE meeting = ?"
-        row = await self._reader.call(lambda c: c.execute(sql, (meeting,)).fetchone())
+        row = await self._reader.call(lambda c: _row(c, sql, meeting))
         return Snapshot(int(row[0]), bytes(row[1])) if row is not None else None
 
     async def put_credential(self, token_hash: str, credential: Credential) -> None:
@@ -228,7 +250,7 @@ class SqliteLog:
 
     async def find_credential(self, token_hash: str) -> Credential | None:
         sql = "SELECT meeting, principal FROM credentials WHERE token_hash = ?"
-        row = await self._reader.call(lambda c: c.execute(sql, (token_hash,)).fetchone())
+        row = await self._reader.call(lambda c: _row(c, sql, token_hash))
         return Credential(str(row[0]), str(row[1])) if row is not None else None
 
     async def revoke_credentials(self, meeting: str, principal: str) -> None:

@@ -282,8 +282,6 @@ class Writer(Worker):
                     connection.execute("ROLLBACK TO job")
                     job.error = as_store_error(exc)
                 connection.execute("RELEASE job")
-            deliver(batch)
-            import time; time.sleep(0.002)
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if connection.in_transaction:

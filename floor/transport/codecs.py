@@ -16,6 +16,8 @@ Decoding a client frame returns the message (a map with a string `t`) or raises
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -77,6 +79,38 @@ def _checked(value: object) -> dict[str, Any]:
     return value
 
 
+_ESCAPED_SURROGATE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:20]} is out of range")
+    return number
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """Whether a decoded JSON value holds a string that cannot be encoded as UTF-8
+    (an escaped lone surrogate, `\\ud800`): echoed or stored, it would fail to encode."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class JsonCodec(Codec):
     name = JSON_SUBPROTOCOL
     binary = False
@@ -92,9 +126,11 @@ class JsonCodec(Codec):
         if not isinstance(data, str):
             raise BadFrame("This connection speaks JSON in text frames.")
         try:
-            value = json.loads(data)
+            value = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
         except (ValueError, RecursionError) as e:
             raise BadFrame(f"Not JSON: {str(e)[:100]}") from None
+        if _ESCAPED_SURROGATE.search(data) and _has_lone_surrogate(value):
+            raise BadFrame("Not JSON: a string holds a lone surrogate (not Unicode text).")
         return _checked(value)
 
     def splice(self, head: Message, key: str, encoded_value: bytes) -> bytes:

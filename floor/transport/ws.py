@@ -92,6 +92,8 @@ async def websocket_endpoint(floor: Floor, scope: Scope, receive: Receive, send:
         await _serve(floor, codec, outbox, receive)
     finally:
         metrics.connections.dec()
+        if outbox.overflowed:
+            metrics.send_overflows.inc()
 
 
 async def _serve(floor: Floor, codec: codecs.Codec, outbox: DirectOutbox, receive: Receive) -> None:

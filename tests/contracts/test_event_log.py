@@ -171,13 +171,14 @@ async def test_append_after_a_seq_on_a_meeting_without_log_conflicts_and_creates
         pytest.param([{"seq": "4"}], id="seq-a-string"),
         pytest.param([{"seq": 4.0}], id="seq-a-float"),
         pytest.param([], id="empty"),
+        pytest.param([[("seq", 4)]], id="not-a-map"),
     ],
 )
 async def test_misnumbered_records_are_refused_with_value_error_and_nothing_is_written(
     log: EventLog, records: list[dict[str, Any]]
 ) -> None:
     await log.append("m-1", 0, events(1, 3))
-    with pytest.raises(ValueError, match=r"seq|empty"):
+    with pytest.raises(ValueError, match=r"seq|empty|not a map"):
         await log.append("m-1", 3, records)
     assert seqs(await log.read("m-1")) == [1, 2, 3]
 

@@ -99,7 +99,7 @@ async def test_appends_queued_during_a_transaction_commit_together(
     after = log.stats
     assert after.appends - before.appends == 200
     assert after.transactions - before.transactions <= 2
-    assert after.largest_batch >= 199
+    assert after.largest_batch >= 100  # 200 appends in at most two transactions
     assert after.pending == 0
 
 
@@ -221,6 +221,23 @@ async def test_the_loop_keeps_running_while_a_large_append_is_written(log: Sqlit
     assert await log.head("m-1") == 2000
 
 
+async def test_a_cancelled_append_already_queued_is_written_and_the_writer_serves_on(
+    log: SqliteLog, path: Path
+) -> None:
+    with write_lock(path) as release:
+        async with asyncio.TaskGroup() as group:
+            cancelled = group.create_task(log.append("m-1", 0, one(1)))
+            await wait_until(lambda: log.stats.pending == 1)
+            cancelled.cancel()
+            await wait_until(lambda: log.stats.pending == 0)
+            release()
+    assert cancelled.cancelled()
+    with pytest.raises(SeqConflict) as conflict:  # it was queued, so it was written first
+        await log.append("m-1", 0, one(1))
+    assert conflict.value.actual == 1
+    assert await log.append("m-1", 1, one(2)) == 2
+
+
 # --- faults -------------------------------------------------------------------------------
 
 
@@ -237,6 +254,39 @@ async def test_a_database_error_reaches_the_caller_as_store_error_and_writes_not
         assert await log.append("m-1", 0, one(1)) == 1
     finally:
         await log.close()
+
+
+async def test_a_write_failing_in_the_database_fails_alone_in_its_batch(
+    log: SqliteLog, path: Path
+) -> None:
+    other = sqlite3.connect(path, isolation_level=None)  # a row where m-1's record 1 will go
+    other.execute("INSERT INTO records (meeting, seq, record) VALUES ('m-1', 1, '{}')")
+    other.close()
+    with write_lock(path) as release:
+        async with asyncio.TaskGroup() as group:
+            broken = group.create_task(outcome(log.append("m-1", 0, one(1))))
+            fine = group.create_task(log.append("m-2", 0, one(1)))
+            await wait_until(lambda: log.stats.pending == 2)
+            release()
+    error = broken.result()
+    assert isinstance(error, StoreError)
+    assert not isinstance(error, SeqConflict)
+    assert "IntegrityError" in str(error)
+    assert fine.result() == 1
+    assert await log.head("m-1") == 0
+    assert await log.meetings() == ["m-2"]
+
+
+async def test_a_corrupt_record_reaches_the_reader_as_store_error(
+    log: SqliteLog, path: Path
+) -> None:
+    await log.append("m-1", 0, one(1))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("UPDATE records SET record = '{not json' WHERE meeting = 'm-1'")
+    other.close()
+    with pytest.raises(StoreError, match="JSONDecodeError"):
+        await log.read("m-1")
+    assert await log.head("m-1") == 1
 
 
 async def test_a_fault_of_the_writer_thread_fails_its_callers_and_every_later_call(

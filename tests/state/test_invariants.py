@@ -12,9 +12,9 @@ trip of every event, the seats projection of PROTOCOL.md section 6 and idempoten
 
 from __future__ import annotations
 
-import copy
 import json
 from collections import Counter
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from hypothesis import HealthCheck, event, note, settings
@@ -23,6 +23,7 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -147,6 +148,18 @@ def client_apply(state: dict[str, Any], message: dict[str, Any], viewer: Viewer)
         raise AssertionError(f"a client cannot apply {name}")
 
 
+def unshared(state: State) -> State:
+    """An equal state that shares no mutable container with `state`: its mappings are
+    the only mutable parts (every value in them is frozen)."""
+    return replace(
+        state,
+        participants=dict(state.participants),
+        devices=dict(state.devices),
+        seats=dict(state.seats),
+        recent=dict(state.recent),
+    )
+
+
 def plain(snapshot: dict[str, Any]) -> dict[str, Any]:
     """A snapshot as a client decodes it from JSON (tuples become lists)."""
     out: dict[str, Any] = json.loads(json.dumps(snapshot))
@@ -156,9 +169,14 @@ def plain(snapshot: dict[str, Any]) -> dict[str, Any]:
 # --- the machine ---------------------------------------------------------------------------
 
 PLAIN_IDS = ("r-404", "x-404", "d-404")
-KINDS: tuple[Any, ...] = ("speak", "point_of_order", "reply", "point_of_order", "shout", 7)
-LANGS: tuple[Any, ...] = ("fr", "en", "es-419", "bad lang!", "")
-BOOLS: tuple[Any, ...] = (True, False, True, False, "yes")
+CHAIR_NAMES = (
+    *sorted(cmd.WIRE_COMMANDS),
+    *("floor.grant", "floor.release", "floor.request", "floor.withdraw", "queue.clear"),
+    *("floor.move",) * 3,
+    *("meeting.set_status", "meeting.set_status", "list.close", "chat.delete", "chat.delete"),
+)
+SPEAKER_NAMES = (*("floor.request",) * 4, "floor.release", "floor.withdraw", "mute.set", "chat.send")
+DEVICE_NAMES = ("seat.request", "seat.request", "seat.release", "seat.mute", "floor.request")
 
 
 class MeetingMachine(RuleBasedStateMachine):
@@ -170,6 +188,8 @@ class MeetingMachine(RuleBasedStateMachine):
         super().__init__()
         self.state = State()
         self.log: list[ev.Event] = []
+        self.replica = State()
+        """fold(the log's JSON records), one event at a time."""
         self.now = T0
         self.commands = 0
         self.removed: list[str] = []
@@ -189,7 +209,7 @@ class MeetingMachine(RuleBasedStateMachine):
     ) -> Accepted | Rejection:
         """Decide a command, check the outcome's own properties and apply its events."""
         before = self.state
-        frozen = copy.deepcopy(before)
+        frozen = unshared(before)
         if cid is None and actor not in (SYSTEM, ADMIN):
             cid = self.fresh_cid(actor)
         outcome = decide(before, command, actor, self.now, cid)
@@ -232,6 +252,7 @@ class MeetingMachine(RuleBasedStateMachine):
         """Apply one decided event, checking it against the state it follows."""
         s = self.state
         seen(e.name)
+        record = json.loads(json.dumps(wire.event_to_record(e)))
         assert e.seq == s.seq + 1
         assert e.at == self.now
         assert e.by in (actor, SYSTEM), (e.by, actor)
@@ -261,7 +282,7 @@ class MeetingMachine(RuleBasedStateMachine):
                     seen("interrupted a speaker")
             case ev.ParticipantRemoved(participant=pid):
                 if s.holds_or_awaits_floor(pid):
-                    seen("removed a speaker")
+                    seen("removed an interrupted speaker")
                 self.removed.append(pid)
             case _:
                 pass
@@ -269,13 +290,13 @@ class MeetingMachine(RuleBasedStateMachine):
             seen("auto grant")
         self.state = evolve(s, e)
         self.log.append(e)
+        self.replica = evolve(self.replica, wire.event_from_record(record))
         if isinstance(e.data, ev.FloorGranted):
             speaker = self.state.participants[e.data.floor.participant]
             assert not speaker.hard_muted, "a grant lifts a hard mute"
             if self.state.interrupted:
                 seen(f"stack depth {min(len(self.state.interrupted), 2)}")
         # The wire: the event survives its record and JSON, and a client can apply it.
-        record = json.loads(json.dumps(wire.event_to_record(e)))
         assert wire.event_from_record(record) == e
         if self.client:
             message = json.loads(json.dumps(wire.event_to_wire(e)))
@@ -294,8 +315,17 @@ class MeetingMachine(RuleBasedStateMachine):
     def pids(self) -> list[str]:
         return [*self.state.participants, *self.removed[-2:], UNKNOWN]
 
+    def busy_seats(self) -> list[str]:
+        """The seats of the speaker and of the queued: where console buttons matter."""
+        s = self.state
+        busy = [r.participant for r in s.queue]
+        if s.floor is not None:
+            busy.insert(0, s.floor.participant)
+        return [seat for seat, pid in s.seats.items() if pid in busy]
+
     def request_ids(self) -> list[str]:
-        return [*(r.id for r in self.state.queue), *self.past_requests[-2:], "r-404"]
+        queued = [r.id for r in self.state.queue]
+        return [*queued, *queued, *self.past_requests[-2:], "r-404"]
 
     # --- the meeting ---
 
@@ -366,39 +396,61 @@ class MeetingMachine(RuleBasedStateMachine):
     # --- wire commands ---
 
     def draw_args(self, data: st.DataObject, name: str, actor: str) -> Any:
-        """Arguments for `name`: mostly plausible for the current state, sometimes not."""
+        """Arguments for `name`: mostly plausible for the current state, sometimes not.
+
+        Each argument is drawn from its plausible values (ids that exist, and some that no
+        longer or never did) and, one time in ten, from values the parser must refuse.
+        """
         pids = self.pids()
-        requests = self.request_ids()
-        messages = [*(m.id for m in self.state.chat[-3:]), "x-404"]
-        options: dict[str, tuple[Any, ...]] = {
-            "kind": KINDS,
-            "lang": LANGS,
+        busy = self.busy_seats()
+        plausible: dict[str, tuple[Any, ...]] = {
+            "kind": ("speak", "point_of_order", "reply", "point_of_order"),
+            "lang": ("fr", "en", "es-419"),
             "participant": (*pids, actor, None),
-            "request": (*requests, None),
-            "position": (0, 1, 2, 5, 100, -1),
-            "limit_s": (0, 3, 10, 60, None, -5),
-            "seconds": (1, 5, 60, 0, 4000),
-            "muted": BOOLS,
-            "except": ([], [pids[0]], [UNKNOWN], "p-1"),
-            "to": ("all", "chair", *pids, "all"),
-            "text": ("Hello", "Order!", "  ", "x" * 2001),
-            "message": messages,
-            "status": ("open", "suspended", "closed", "open", "open", "adjourned"),
-            "seat": (*SEATS, 12),
-            "default_limit_s": (0, 5, 10, 60, -1),
-            "floor_mode": ("manual", "auto", "auto", "sometimes"),
-            "cut_at_limit": BOOLS,
-            "observers_may_speak": BOOLS,
-            "one_request_per_delegation": BOOLS,
+            "request": self.request_ids(),
+            "position": (0, 1, 2, 5, 100),
+            "limit_s": (0, 3, 10, 60, None),
+            "seconds": (1, 5, 60),
+            "muted": (True, False),
+            "except": ([], [pids[0]], [UNKNOWN]),
+            "to": ("all", "chair", "all", "chair", "all", *pids[::2]),
+            "text": ("Hello", "Order!", "  "),
+            "message": (*(m.id for m in self.state.chat[-3:]), "x-404"),
+            "status": ("suspended", "open", "closed", "open"),
+            "seat": (*busy, *busy, *busy, *SEATS),
+            "default_limit_s": (0, 5, 10, 60),
+            "floor_mode": ("manual", "auto", "auto"),
         }
+        implausible: dict[str, tuple[Any, ...]] = {
+            "kind": ("shout", 7),
+            "lang": ("bad lang!", ""),
+            "participant": (7, "p" * 65),
+            "request": ("",),
+            "position": (-1, "0"),
+            "limit_s": (-5, 1.5),
+            "seconds": (0, 4000),
+            "muted": ("yes", None),
+            "except": ("p-1", [7]),
+            "to": ("",),
+            "text": ("x" * 2001, "\x00"),
+            "message": (None,),
+            "status": ("adjourned",),
+            "seat": (12,),
+            "default_limit_s": (-1, True),
+            "floor_mode": ("sometimes",),
+        }
+        for flag in ("cut_at_limit", "observers_may_speak", "one_request_per_delegation"):
+            plausible[flag] = (True, False)
+            implausible[flag] = ("yes",)
         required, optional = ARGS[name]
         args: dict[str, Any] = {}
-        for key in required:
-            if data.draw(st.integers(0, 19), label=f"{key} given") != 0:
-                args[key] = data.draw(st.sampled_from(options[key]), label=key)
-        for key in optional:
-            if data.draw(st.booleans(), label=f"{key} given"):
-                args[key] = data.draw(st.sampled_from(options[key]), label=key)
+        for key in (*required, *optional):
+            given = data.draw(st.integers(0, 19), label=f"{key} given")
+            if given == 0 if key in required else given < 10:
+                continue
+            bad = data.draw(st.integers(0, 9), label=f"{key} bad") == 0
+            choices = implausible[key] if bad else plausible[key]
+            args[key] = data.draw(st.sampled_from(choices), label=key)
         if data.draw(st.integers(0, 49), label="args not a map") == 0:
             return ["not", "a", "map"]
         return args
@@ -413,21 +465,16 @@ class MeetingMachine(RuleBasedStateMachine):
         assert parsed.name == name
         self.run(actor, parsed)
 
-    @rule(data=st.data(), name=st.sampled_from(sorted(cmd.WIRE_COMMANDS)))
+    @rule(data=st.data(), name=st.sampled_from(CHAIR_NAMES))
     def chair_command(self, data: st.DataObject, name: str) -> None:
-        """A chair sends any wire command."""
+        """A chair sends any wire command (floor commands more often)."""
         actor = data.draw(st.sampled_from(self.chairs() or [UNKNOWN]), label="chair")
         self.send(actor, name, self.draw_args(data, name, actor))
 
-    @rule(
-        data=st.data(),
-        name=st.sampled_from(
-            ["floor.grant", "floor.grant", "floor.release", "floor.request", "floor.move"]
-        ),
-    )
-    def chair_floor_command(self, data: st.DataObject, name: str) -> None:
-        """A chair runs the floor (grants, releases, inscriptions, moves), more often."""
-        actor = data.draw(st.sampled_from(self.chairs() or [UNKNOWN]), label="chair")
+    @rule(data=st.data(), name=st.sampled_from(SPEAKER_NAMES))
+    def speaker_command(self, data: st.DataObject, name: str) -> None:
+        """A delegate, observer or chair asks for, yields or withdraws the floor, or chats."""
+        actor = data.draw(st.sampled_from(self.speakers() or [UNKNOWN]), label="speaker")
         self.send(actor, name, self.draw_args(data, name, actor))
 
     @rule(data=st.data(), name=st.sampled_from(sorted(cmd.WIRE_COMMANDS)))
@@ -436,23 +483,7 @@ class MeetingMachine(RuleBasedStateMachine):
         actor = data.draw(st.sampled_from([*self.state.participants, *self.removed[-1:]]))
         self.send(actor, name, self.draw_args(data, name, actor))
 
-    @rule(
-        data=st.data(),
-        name=st.sampled_from(
-            ["floor.request", "floor.request", "floor.release", "floor.withdraw", "mute.set"]
-        ),
-    )
-    def speaker_command(self, data: st.DataObject, name: str) -> None:
-        """A delegate, observer or chair asks for, yields or withdraws the floor."""
-        actor = data.draw(st.sampled_from(self.speakers() or [UNKNOWN]), label="speaker")
-        self.send(actor, name, self.draw_args(data, name, actor))
-
-    @rule(
-        data=st.data(),
-        name=st.sampled_from(
-            ["seat.request", "seat.request", "seat.release", "seat.mute", "floor.request"]
-        ),
-    )
+    @rule(data=st.data(), name=st.sampled_from(DEVICE_NAMES))
     def device_command(self, data: st.DataObject, name: str) -> None:
         """A room device presses console buttons (of its room's seats, or others)."""
         actor = data.draw(st.sampled_from([*self.devices(), "d-404"]), label="device")
@@ -472,6 +503,52 @@ class MeetingMachine(RuleBasedStateMachine):
         outcome = self.run(actor, parsed)
         assert isinstance(outcome, Rejection)
         assert outcome.code is Code.FORBIDDEN
+
+    @rule(data=st.data(), kind=st.sampled_from(["speak", "speak", "point_of_order", "reply"]))
+    def request_floor(self, data: st.DataObject, kind: str) -> None:
+        """A delegate, observer or chair asks for the floor (plausibly)."""
+        actor = data.draw(st.sampled_from(self.speakers() or [UNKNOWN]), label="speaker")
+        self.send(actor, "floor.request", {"kind": kind})
+
+    @rule(data=st.data(), named=st.booleans(), limit=st.sampled_from([None, 0, 5]))
+    def grant_floor(self, data: st.DataObject, named: bool, limit: int | None) -> None:
+        """A chair grants the floor to the head of the queue or to a named participant."""
+        actor = data.draw(st.sampled_from(self.chairs() or [UNKNOWN]), label="chair")
+        args: dict[str, Any] = {} if limit is None else {"limit_s": limit}
+        if named and self.state.participants:
+            pid = data.draw(st.sampled_from(sorted(self.state.participants)), label="named")
+            args["participant"] = pid
+        self.send(actor, "floor.grant", args)
+
+    @precondition(lambda self: self.state.floor is not None)
+    @rule(data=st.data())
+    def point_of_order(self, data: st.DataObject) -> None:
+        """Someone raises a point of order over the speaker and a chair grants it at once."""
+        actor = data.draw(st.sampled_from(self.speakers() or [UNKNOWN]), label="speaker")
+        self.send(actor, "floor.request", {"kind": "point_of_order"})
+        chair = data.draw(st.sampled_from(self.chairs() or [UNKNOWN]), label="chair")
+        self.send(chair, "floor.grant", {})
+
+    @precondition(lambda self: self.state.floor is not None)
+    @rule(data=st.data(), via_seat=st.booleans())
+    def speaker_yields(self, data: st.DataObject, via_seat: bool) -> None:
+        """The speaker yields: from their own connection or with their console's button."""
+        assert self.state.floor is not None
+        speaker = self.state.participants[self.state.floor.participant]
+        rooms = [d for d in self.state.devices.values() if speaker.seat in d.seats]
+        if via_seat and rooms:
+            self.send(rooms[0].id, "seat.release", {"seat": speaker.seat})
+        else:
+            self.send(speaker.id, "floor.release", {})
+
+    @precondition(
+        lambda self: self.state.meeting is not None and self.state.meeting.status is not Status.OPEN
+    )
+    @rule(data=st.data())
+    def reopen(self, data: st.DataObject) -> None:
+        """A chair reopens a suspended or closed meeting."""
+        actor = data.draw(st.sampled_from(self.chairs() or [UNKNOWN]), label="chair")
+        self.send(actor, "meeting.set_status", {"status": "open"})
 
     # --- time ---
 
@@ -514,13 +591,21 @@ class MeetingMachine(RuleBasedStateMachine):
 
     # --- the roster (admin API) ---
 
-    @rule(
-        role=st.sampled_from(["delegate", "delegate", "observer", "chair", "display", "judge"]),
-        delegation=st.sampled_from(DELEGATIONS),
-        seat=st.sampled_from([None, None, *SEATS]),
-    )
-    def admin_add(self, role: str, delegation: str, seat: str | None) -> None:
-        """The admin API adds a participant (maybe at a taken seat)."""
+    @rule(data=st.data(), change=st.sampled_from(["add", "update", "remove", "remove"]))
+    def roster(self, data: st.DataObject, change: str) -> None:
+        """The admin API adds, changes or removes a participant."""
+        if change == "add":
+            self.admin_add(data)
+        elif change == "update":
+            self.admin_update(data)
+        else:
+            self.admin_remove(data)
+
+    def admin_add(self, data: st.DataObject) -> None:
+        """A new participant of any role (or an unknown one), maybe at a taken seat."""
+        role = data.draw(st.sampled_from(["delegate", "observer", "chair", "display", "judge"]))
+        delegation = data.draw(st.sampled_from(DELEGATIONS), label="delegation")
+        seat = data.draw(st.sampled_from([None, *SEATS]), label="seat")
         body: dict[str, Any] = {"name": "New", "delegation": delegation, "role": role}
         if seat is not None:
             body["seat"] = seat
@@ -531,9 +616,8 @@ class MeetingMachine(RuleBasedStateMachine):
             return
         self.run(ADMIN, parsed, label="admin add")
 
-    @rule(data=st.data())
     def admin_update(self, data: st.DataObject) -> None:
-        """The admin API changes a participant: name, delegation, role, seat, language."""
+        """A change of name, delegation, role, attendance, seat or language."""
         pid = data.draw(st.sampled_from(self.pids()), label="participant")
         fields = {
             "name": ("Renamed",),
@@ -555,12 +639,11 @@ class MeetingMachine(RuleBasedStateMachine):
         if before is not None and after is not None and before.delegation != after.delegation:
             self.delegation_changed = True
 
-    @rule(data=st.data())
     def admin_remove(self, data: st.DataObject) -> None:
-        """The admin API removes a participant (often one on the floor or the list)."""
+        """A removal, often of someone on the floor, on the stack or on the list."""
         busy = [
             *(r.participant for r in self.state.queue),
-            *(f.participant for f in self.state.interrupted),
+            *(f.participant for f in self.state.interrupted for _ in range(3)),
         ]
         if self.state.floor is not None:
             busy.append(self.state.floor.participant)
@@ -677,13 +760,14 @@ class MeetingMachine(RuleBasedStateMachine):
         s = self.state
         assert [e.seq for e in self.log] == list(range(1, len(self.log) + 1))
         assert s.seq == len(self.log)
-        assert fold(self.log) == s
+        assert self.replica == s
         if self.client:
             assert self.client_seq == s.seq
             assert self.client == plain(views.snapshot(s, self.client_viewer))
 
     def teardown(self) -> None:
         """The whole log folds to the running state, also from its JSON records."""
+        assert fold(self.log) == self.state
         records = [json.loads(json.dumps(wire.event_to_record(e))) for e in self.log]
         assert fold(wire.event_from_record(r) for r in records) == self.state
         if self.state.meeting is not None:
@@ -745,7 +829,7 @@ MUST_HAPPEN = (
     "released yielded",
     "released chair",
     "released removed",
-    "removed a speaker",
+    "removed an interrupted speaker",
     "floor.moved",
     "floor.withdrawn",
     "queue.cleared",
