@@ -46,7 +46,7 @@ from floor.state import (
 )
 from floor.state import commands as cmd
 from floor.state import events as ev
-from floor.state.model import SYSTEM, Role
+from floor.state.model import COMMANDS_REMEMBERED, SYSTEM, Role
 from floor.state.persist import state_from_record, state_to_record
 from floor.state.room_rules import chat_visible_to_role
 from floor.store.port import EventLog, SeqConflict, Snapshot, StoreError
@@ -63,6 +63,7 @@ SNAPSHOT_EVERY: Final = 1000
 PRESENCE_EVERY_S: Final = 1.0
 
 Outcome = Accepted | Rejection
+LOG_DOWN: Final = Rejection(Code.INTERNAL, "The meeting's log is unavailable; try again.")
 Reply = Callable[[Outcome], None]
 
 
@@ -148,6 +149,7 @@ class MeetingHost:
         self._presence_changes: dict[str, bool] = {}
         self._presence_due: float | None = None
         self._snapshot_seq = 0
+        self._noops: dict[str, dict[str, int]] = {}
         self._behind = False
         self.repair_every_s: float | None = None
         """With other writers (a cluster), how often to compare our seq with the log's."""
@@ -274,13 +276,15 @@ class MeetingHost:
             events: list[Event] = []
             now = self.clock()
             for submission in batch:
-                try:
-                    outcome = decide(
-                        state, submission.command, submission.actor, now, submission.command_id
-                    )
-                except Exception:  # a bug in the core must not stop the meeting
-                    log.exception("decide failed for %s", submission.command)
-                    outcome = Rejection(Code.INTERNAL, "Internal error.")
+                outcome: Outcome | None = self._noop_retry(submission)
+                if outcome is None:
+                    try:
+                        outcome = decide(
+                            state, submission.command, submission.actor, now, submission.command_id
+                        )
+                    except Exception:  # a bug in the core must not stop the meeting
+                        log.exception("decide failed for %s", submission.command)
+                        outcome = Rejection(Code.INTERNAL, "Internal error.")
                 if isinstance(outcome, Accepted) and outcome.events:
                     assert outcome.state is not None
                     state = outcome.state
@@ -294,17 +298,23 @@ class MeetingHost:
                 )
             except SeqConflict:
                 self.stats["conflicts"] += 1
-                await self.catch_up()
-                continue
-            except StoreError:
+                try:
+                    await self.catch_up()
+                    continue
+                except StoreError:
+                    log.exception("meeting %s: cannot catch up with the log", self.meeting)
+                    failed = Rejection(
+                        Code.INTERNAL, "The meeting's log is unavailable; try again."
+                    )
+                    outcomes = [failed] * len(batch)
+                    events = []
+                    break
+            except (StoreError, ValueError):
                 log.exception("meeting %s: the log refused a write", self.meeting)
-                failed = Rejection(Code.INTERNAL, "The meeting's log is unavailable; try again.")
-                outcomes = [failed] * len(batch)
+                outcomes = [LOG_DOWN] * len(batch)
                 events = []
                 await asyncio.sleep(0.2)  # do not spin on a failing log
                 break
-            if self.epoch is None:
-                self.epoch = await self.log.epoch(self.meeting)
             break
         self.stats["commands"] += len(batch)
         self.stats["batches"] += 1
@@ -312,10 +322,38 @@ class MeetingHost:
             self._adopt(events, state)
             self._fan_out(events, started)
         for submission, outcome in zip(batch, outcomes, strict=True):
+            self._remember_noop(submission, outcome)
             if submission.reply is not None:
                 submission.reply(outcome)
+        if self.epoch is None and self.state.seq > 0:
+            with contextlib.suppress(StoreError):
+                self.epoch = await self.log.epoch(self.meeting)
         if self.state.seq - self._snapshot_seq >= SNAPSHOT_EVERY:
             await self._save_snapshot()
+
+    def _noop_retry(self, submission: Submission) -> Accepted | None:
+        """A retried id of a command that was acknowledged without events (see below)."""
+        if submission.command_id is None:
+            return None
+        seq = self._noops.get(submission.actor, {}).get(submission.command_id)
+        return None if seq is None else Accepted((), seq, duplicate=True)
+
+    def _remember_noop(self, submission: Submission, outcome: Outcome) -> None:
+        """Commands acknowledged without events leave nothing in the log for the core to
+        remember their id by; the host remembers the last ones of each actor, so that a
+        retry is not applied later, when it might change something. (In memory only: a
+        retry after a restart, or to another node, is decided again.)"""
+        if (
+            submission.command_id is None
+            or not isinstance(outcome, Accepted)
+            or outcome.events
+            or outcome.duplicate
+        ):
+            return
+        remembered = self._noops.setdefault(submission.actor, {})
+        remembered[submission.command_id] = outcome.seq
+        if len(remembered) > COMMANDS_REMEMBERED:
+            del remembered[next(iter(remembered))]
 
     async def catch_up(self) -> None:
         """Read and apply what other writers appended after our seq, fanning it out."""

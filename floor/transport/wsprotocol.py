@@ -78,6 +78,9 @@ class DirectOutbox:
             self._pending.append(data)
         else:
             protocol.transport.write(data)
+        if protocol.read_paused:  # read the peer's close reply (later frames are discarded)
+            protocol.read_paused = False
+            protocol.transport.resume_reading()
         if protocol.close_timer is None:
             protocol.close_timer = protocol.loop.call_later(
                 CLOSE_TIMEOUT_S, protocol.transport.abort

@@ -186,7 +186,11 @@ class Server:
             self._api.http.close()
             self._api = None
         if self.process is not None:
-            with contextlib.suppress(Exception):
+            # SIGTERM first: a clean exit also writes the subprocess's coverage data
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
             self.process = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,7 +142,9 @@ async def test_removing_a_connected_participant_closes_4003_and_revokes_the_toke
 ) -> None:
     room = make_room(limits_server)
     async with connect_room(limits_server, room, codec, ("chair", "d1", "d2")) as peers:
-        r = room.meeting.api.http.delete(f"/api/meetings/{room.meeting.id}/participants/{room.id('d2')}")
+        r = room.meeting.api.http.delete(
+            f"/api/meetings/{room.meeting.id}/participants/{room.id('d2')}"
+        )
         assert r.status_code == 204, r.text
         assert await peers["d2"].read_until_closed() == 4003
         removed = await peers["chair"].next("event", name="participant.removed")
@@ -165,7 +168,9 @@ async def test_a_flood_of_bad_messages_closes_1008_and_others_carry_on(
     ):
         for i in range(30):
             await d1.send({"t": "nonsense", "i": i})
-        assert await d1.read_until_closed() == 1008
+        assert (
+            await d1.read_until_closed(timeout=5) == 1008
+        )  # promptly: the close handshake completes
         errors = [m for m in d1.log if m["t"] == "error"]
         assert len(errors) == 20  # bad_messages_per_10s, each answered
         assert {e["code"] for e in errors} == {"bad_message"}
@@ -219,7 +224,8 @@ async def test_sigterm_closes_every_connection_1001_and_they_resume_after_restar
             chair.read_until_closed(), d1.read_until_closed(), device.read_until_closed()
         )
         assert codes == [1001, 1001, 1001]
-        assert await stopping == 0
+        # uvicorn re-raises the SIGTERM it handled once shut down: a clean stop by signal
+        assert await stopping in (0, -signal.SIGTERM)
         resumes = {p.name: {"epoch": p.welcome["epoch"], "seq": p.last_seq} for p in (chair, d1)}
     server.start()
     async with connect_peer(server, room, "d1", "msgpack", resume=resumes["d1"]) as d1:
@@ -248,7 +254,7 @@ async def test_a_slow_consumer_is_closed_4008_while_the_others_get_everything_an
 ) -> None:
     room = make_room(slow_server)
     chats = 1500
-    text = "é" * 1500
+    text = "€" * 2000  # 6 KB a message: ~9 MB for each client, several times what sockets buffer
     async with connect_room(slow_server, room, codec, ("chair", "d1", "display")) as peers:
         sock = small_receive_buffer_socket(slow_server)
         async with raw_socket(slow_server, codec, sock=sock, max_queue=1) as ws:
@@ -264,7 +270,9 @@ async def test_a_slow_consumer_is_closed_4008_while_the_others_get_everything_an
                         {"t": "cmd", "id": f"s-{i}", "name": "chat.send",
                          "args": {"to": "all", "text": text}}
                     )  # fmt: skip
-                return [await d1.until(lambda m, i=i: m.get("id") == f"s-{i}") for i in range(chats)]
+                return [
+                    await d1.until(lambda m, i=i: m.get("id") == f"s-{i}") for i in range(chats)
+                ]
 
             async with asyncio.timeout(60):
                 acks = await send_all()

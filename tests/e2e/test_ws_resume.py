@@ -11,7 +11,6 @@ import pytest
 from tests.e2e.peers import (
     CODECS,
     Peer,
-    Room,
     all_events,
     connect_peer,
     make_room,
@@ -73,7 +72,9 @@ async def test_a_resumed_client_gets_exactly_the_events_it_missed_then_live_ones
 
 
 @pytest.mark.parametrize("codec", CODECS)
-async def test_resuming_at_the_head_resumes_with_no_events(shared_server: Server, codec: str) -> None:
+async def test_resuming_at_the_head_resumes_with_no_events(
+    shared_server: Server, codec: str
+) -> None:
     room = make_room(shared_server)
     async with connect_peer(shared_server, room, "d1", codec) as d1:
         resume = resume_of(d1)
@@ -141,6 +142,7 @@ async def test_clients_disconnected_at_random_points_resume_without_gap_or_dupli
     received: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     first_seq: dict[str, int] = {}
     done = asyncio.Event()
+    all_connected = asyncio.Event()
 
     async def reader(name: str) -> None:
         resume: dict[str, Any] | None = None
@@ -149,6 +151,8 @@ async def test_clients_disconnected_at_random_points_resume_without_gap_or_dupli
             async with connect_peer(shared_server, room, name, codecs[name], **hello) as peer:
                 if resume is None:
                     first_seq[name] = peer.welcome["seq"]
+                    if len(first_seq) == len(names):
+                        all_connected.set()
                 else:
                     assert peer.welcome.get("resumed") is True
                     assert peer.welcome["seq"] == resume["seq"]
@@ -177,8 +181,7 @@ async def test_clients_disconnected_at_random_points_resume_without_gap_or_dupli
         # two chair connections, each within its burst of commands (rate limits are per
         # connection), writing concurrently
         async with connect_peer(shared_server, room, "chair", "json") as chair:
-            while len(first_seq) < len(names):
-                await asyncio.sleep(0.01)
+            await all_connected.wait()
             for i in range(36):
                 if i % 12 == 11:
                     reply = await chair.command("list.close" if (i + k) % 2 else "list.open")

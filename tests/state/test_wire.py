@@ -1,4 +1,4 @@
-"""The wire shapes of the core's values and events (PROTOCOL.md sections 3–5).
+"""The wire shapes of the core's values and events (PROTOCOL.md sections 3 to 5).
 
 Every event type round-trips through the log's record and through JSON; the key names are
 the protocol's; clock durations are milliseconds inside and exact seconds outside.
@@ -326,7 +326,7 @@ def test_event_data_keys_match_the_protocol(cls: type[ev.EventData]) -> None:
 def test_floor_keys() -> None:
     """FLOOR has the protocol's fields; used_s is seconds; the extra `expired` is a bool."""
     plain = wire.floor_to_wire(FLOOR)
-    assert FLOOR_KEYS <= set(plain)
+    assert set(plain) >= FLOOR_KEYS
     assert set(plain) - FLOOR_KEYS == {"expired"}
     assert plain == {
         "participant": "p-2",

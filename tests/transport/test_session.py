@@ -72,9 +72,7 @@ def test_a_valid_hello_with_resume(codec: Codec) -> None:
 @BOTH
 def test_a_hello_may_carry_unknown_fields_and_resume_from_zero(codec: Codec) -> None:
     hello = {"t": "hello", "v": 1, "token": "s", "resume": {"epoch": "e", "seq": 0}, "x": [1]}
-    assert Session(codec, LIMITS, T0).hello(wire(codec, hello)) == Hello(
-        "s", Resume("e", 0), None
-    )
+    assert Session(codec, LIMITS, T0).hello(wire(codec, hello)) == Hello("s", Resume("e", 0), None)
 
 
 HELLO = {"t": "hello", "v": 1, "token": "secret"}
@@ -152,7 +150,12 @@ def test_a_valid_command_is_submitted_with_its_id(codec: Codec) -> None:
     session = ready(codec)
     action = receive(
         session,
-        {"t": "cmd", "id": "c-19", "name": "floor.request", "args": {"kind": "reply", "lang": "fr"}},
+        {
+            "t": "cmd",
+            "id": "c-19",
+            "name": "floor.request",
+            "args": {"kind": "reply", "lang": "fr"},
+        },
     )
     assert action == Submit(cmd.RequestFloor(kind=Kind.REPLY, lang="fr"), "c-19")
 
@@ -244,7 +247,10 @@ def test_a_bad_command_is_answered_with_its_id_code_and_field(
 
 def test_chat_text_is_counted_in_code_points() -> None:
     text = "🎤" * 2000  # 2000 code points, 4000 UTF-16 units, 8000 bytes
-    action = receive(ready(JSON), {"t": "cmd", "id": "c", "name": "chat.send", "args": {"to": "all", "text": text}})
+    action = receive(
+        ready(JSON),
+        {"t": "cmd", "id": "c", "name": "chat.send", "args": {"to": "all", "text": text}},
+    )
     assert action == Submit(cmd.SendChat(to="all", text=text), "c")
 
 
@@ -259,7 +265,9 @@ def test_ping_is_answered_with_pong_and_the_server_time(codec: Codec, ping_id: A
 
 
 @BOTH
-@pytest.mark.parametrize("kind", ["hello", "welcome", "event", "ack", "pong", "", "PING", "x" * 1000])
+@pytest.mark.parametrize(
+    "kind", ["hello", "welcome", "event", "ack", "pong", "", "PING", "x" * 1000]
+)
 def test_an_unknown_message_type_is_a_bad_message(codec: Codec, kind: str) -> None:
     error = error_of(receive(ready(codec), {"t": kind, "id": "c-1"}))
     assert error["code"] == "bad_message"
@@ -267,7 +275,9 @@ def test_an_unknown_message_type_is_a_bad_message(codec: Codec, kind: str) -> No
 
 
 @BOTH
-@pytest.mark.parametrize("value", [[], [1, 2], "cmd", 42, None, True, {}, {"t": 5}, {"type": "cmd"}])
+@pytest.mark.parametrize(
+    "value", [[], [1, 2], "cmd", 42, None, True, {}, {"t": 5}, {"type": "cmd"}]
+)
 def test_a_message_that_is_not_a_map_with_a_string_t_is_a_bad_message(
     codec: Codec, value: Any
 ) -> None:
@@ -399,12 +409,14 @@ scalars = (
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5)
-    | st.dictionaries(
-        st.sampled_from(["t", "id", "name", "args", "kind", "to", "text", "seconds"])
-        | st.text(max_size=8),
-        inner,
-        max_size=6,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(["t", "id", "name", "args", "kind", "to", "text", "seconds"])
+            | st.text(max_size=8),
+            inner,
+            max_size=6,
+        )
     ),
     max_leaves=25,
 )
@@ -415,8 +427,23 @@ commands_like = st.fixed_dictionaries(
         "name": st.sampled_from(sorted(cmd.WIRE_COMMANDS)) | values,
         "args": st.dictionaries(
             st.sampled_from(
-                ["kind", "lang", "participant", "request", "position", "limit_s", "seconds",
-                 "muted", "except", "to", "text", "message", "status", "seat", "floor_mode"]
+                [
+                    "kind",
+                    "lang",
+                    "participant",
+                    "request",
+                    "position",
+                    "limit_s",
+                    "seconds",
+                    "muted",
+                    "except",
+                    "to",
+                    "text",
+                    "message",
+                    "status",
+                    "seat",
+                    "floor_mode",
+                ]
             ),
             values,
         )
@@ -486,7 +513,9 @@ def test_lone_surrogates_in_json_are_a_bad_message_that_can_be_answered(payload:
 
 
 def test_escaped_surrogate_pairs_are_ordinary_text() -> None:
-    payload = '{"t":"cmd","id":"c-1","name":"chat.send","args":{"to":"all","text":"\\ud83c\\udfa4"}}'
+    payload = (
+        '{"t":"cmd","id":"c-1","name":"chat.send","args":{"to":"all","text":"\\ud83c\\udfa4"}}'
+    )
     assert ready(JSON).receive(payload, T0, EPOCH_MS) == Submit(
         cmd.SendChat(to="all", text="🎤"), "c-1"
     )

@@ -138,4 +138,6 @@ def test_node_folds_every_event_to_the_servers_snapshot(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "# fail 0" in result.stdout
     assert "# skipped 0" in result.stdout
-    assert f"# pass {7 + 3 * len(fixtures)}" in result.stdout, result.stdout
+    for name in fixtures:
+        assert f"- {name}: welcome snapshot + events = server snapshot" in result.stdout
+        assert f"- {name}: empty state + every event = server snapshot" in result.stdout

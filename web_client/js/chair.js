@@ -11,7 +11,7 @@ import { languageName, onLanguage, t } from "./i18n.js";
 import { isLive, remainingMs } from "./state.js";
 import { $, announce, duration, el, elapsed, reportError, run, scheduler, setText, startPage, who } from "./ui.js";
 
-const ROW_HEIGHT = 48; // px, one participant row (keep in step with .person in floor.css)
+const ROW_HEIGHT = 60; // px, one participant row (keep in step with .person in floor.css)
 const OVERSCAN = 8;
 
 const client = startPage();
@@ -91,7 +91,7 @@ function queueItem(state, request, index) {
     attrs: { tabindex: "-1", draggable: "true", "data-id": request.id, "data-participant": request.participant },
   });
   const position = el("span", { class: "position", attrs: { "aria-hidden": "true" } });
-  const name = el("span", { class: "q-name" });
+  const name = el("span", { class: "q-name", attrs: { dir: "auto" } });
   const delegation = el("span", { class: "q-delegation" });
   const meta = el("span", { class: "q-meta" });
   const wait = el("span", { class: "q-wait", attrs: { "data-at": request.at } });
@@ -102,13 +102,13 @@ function queueItem(state, request, index) {
     el("button", { class: "button small primary", text: t("queue.grant"), attrs: { type: "button", "data-action": "grant" } }),
     el("button", { class: "button small icon", text: "↑", attrs: { type: "button", "data-action": "up" } }),
     el("button", { class: "button small icon", text: "↓", attrs: { type: "button", "data-action": "down" } }),
-    el("button", { class: "button small danger", text: t("queue.remove"), attrs: { type: "button", "data-action": "remove" } }),
+    el("button", { class: "button small icon danger", text: "✕", attrs: { type: "button", "data-action": "remove" } }),
   );
   li.append(
     el("span", { class: "drag-handle", text: "⋮⋮", attrs: { "aria-hidden": "true" } }),
     position,
-    el("span", { class: "q-main" }, el("span", { class: "q-line" }, name, kind), el("span", { class: "q-line small" }, delegation, meta)),
-    wait,
+    el("span", { class: "q-main" }, name, wait),
+    el("span", { class: "q-meta-line" }, kind, delegation, meta),
     actions,
   );
   const item = { li, request, participant: null, position, name, delegation, meta, wait, actions, index };
@@ -128,6 +128,7 @@ function fillQueueItem(state, item) {
   const label = p ? `${p.name} (${p.delegation})` : t("someone");
   for (const button of item.actions.children) {
     button.setAttribute("aria-label", t(`queue.${button.dataset.action}_label`, { name: label }));
+    if (button.dataset.action !== "grant") button.title = button.getAttribute("aria-label");
   }
 }
 
@@ -357,16 +358,21 @@ function filteredPeople(state) {
 function personRow(p) {
   const li = el("li", { class: "person", attrs: { "data-id": p.id } });
   li.append(
-    el("span", { class: "presence-dot", attrs: { "aria-hidden": "true" } }),
-    el("span", { class: "p-main" }, el("span", { class: "p-name" }), el("span", { class: "p-meta" })),
-    el("span", { class: "p-mic badge" }),
+    el("span", { class: "presence-dot", attrs: { role: "img" } }),
+    el(
+      "span",
+      { class: "p-who" },
+      el("span", { class: "p-name", attrs: { dir: "auto" } }),
+      el("span", { class: "p-delegation", attrs: { dir: "auto" } }),
+    ),
+    el("span", { class: "p-line" }, el("span", { class: "p-mic badge" }), el("span", { class: "p-meta" })),
     el(
       "span",
       { class: "p-actions" },
       el("button", { class: "button small", attrs: { type: "button", "data-action": "mute" } }),
       el("button", { class: "button small", attrs: { type: "button", "data-action": "inscribe" } }),
       el("button", { class: "button small", attrs: { type: "button", "data-action": "give" } }),
-      el("button", { class: "button small", attrs: { type: "button", "data-action": "message" } }),
+      el("button", { class: "button small icon", text: "✉", attrs: { type: "button", "data-action": "message" } }),
     ),
   );
   return { li, signature: null };
@@ -388,13 +394,18 @@ function fillPersonRow(state, row, p, index, total) {
   li.dataset.presence = online ? "online" : "offline";
   li.dataset.mic = mic;
   li.classList.toggle("speaking", speaking);
-  const [dot, main, micBadge, actions] = li.children;
+  const [dot, whoNode, line, actions] = li.children;
+  const [nameNode, delegationNode] = whoNode.children;
+  const [micBadge, meta] = line.children;
   dot.title = online ? t("presence.online") : t("presence.offline");
-  setText(main.children[0], p.name);
+  dot.setAttribute("aria-label", dot.title);
+  setText(nameNode, p.name);
   const where = p.attendance === "onsite" ? (p.seat ? t("attendance.seat", { seat: p.seat }) : t("attendance.onsite")) : t("attendance.remote");
   const role = p.role === "delegate" ? null : t(`role.${p.role}`);
-  setText(main.children[1], [p.delegation, role, where, online ? t("presence.online") : t("presence.offline")].filter(Boolean).join(" · "));
+  setText(delegationNode, p.delegation);
+  setText(meta, [role, where].filter(Boolean).join(" · "));
   setText(micBadge, t(`mic.state_${mic}`));
+  micBadge.hidden = mic === "unmuted";
   const name = `${p.name} (${p.delegation})`;
   const [mute, inscribe, give, message] = actions.children;
   setText(mute, p.hard_muted ? t("people.unmute") : t("people.hard_mute"));
@@ -406,7 +417,7 @@ function fillPersonRow(state, row, p, index, total) {
   setText(give, t("people.give_floor"));
   give.setAttribute("aria-label", t("people.give_floor_label", { name }));
   give.disabled = speaking;
-  setText(message, t("people.message"));
+  message.title = t("people.message_label", { name });
   message.setAttribute("aria-label", t("people.message_label", { name }));
   message.hidden = p.id === client.you?.participant;
 }

@@ -80,7 +80,7 @@ export class ChatPanel {
     const head = el(
       "p",
       { class: "chat-head" },
-      el("span", { class: "chat-from", text: this.name(state, message.from) }),
+      el("span", { class: "chat-from", text: this.name(state, message.from), attrs: { dir: "auto" } }),
       " → ",
       el("span", { class: "chat-audience", text: this.audience(state, message) }),
       " ",

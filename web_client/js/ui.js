@@ -161,6 +161,7 @@ export function startPage() {
   setLanguage(chooseLanguage(null));
   languageSwitcher();
   const client = new FloorClient({ token: tokenFromHash() });
+  window.floorClient = client; // for the console and the browser tests: state, connection
   connectionBanner(client);
   let first = true;
   client.on("welcome", (welcome) => {

@@ -53,7 +53,7 @@ export default {
   "presence.offline": "Hors ligne",
   "filter.any": "Tous",
 
-  "now.title": "A la parole",
+  "now.title": "À la parole",
   "now.nobody": "Personne n’a la parole",
   "next.title": "Orateurs suivants",
   "next.empty": "Personne n’attend",
@@ -158,7 +158,7 @@ export default {
   "people.message": "Message",
   "people.message_label": "Envoyer un message privé à {name}",
 
-  "announce.requested": "{name} demande la parole, {n} sur la liste.",
+  "announce.requested": "{name} demande la parole (n° {n} sur la liste).",
   "announce.point_of_order": "Motion d’ordre : {name}.",
   "announce.time_up": "Le temps de parole de {name} est écoulé.",
   "announce.chat": "Nouveau message de {name}.",
