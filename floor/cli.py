@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--demo", action="store_true", default=None, help="create a demo meeting")
     serve.add_argument("--log-level", default="info", help="log level (default info)")
+    from floor.devices import sim
+
+    sim.add_arguments(
+        commands.add_parser("console-sim", help="simulate a room of conference consoles")
+    )
     return parser
 
 
@@ -97,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     if options.command == "serve":
         return serve(options)
+    if options.command == "console-sim":
+        from floor.devices import sim
+
+        return sim.run(options)
     return 2  # pragma: no cover - argparse requires a known command
 
 

@@ -139,9 +139,7 @@ def _apply(state: State, data: ev.EventData) -> State:
             return replace(state, meeting=replace(state.meeting, settings=settings))
         case ev.SeatAssigned(seat=seat, participant=pid):
             if pid is None:
-                occupant = state.seats.get(seat)
-                if occupant is None:
-                    return state
+                occupant = state.seats[seat]  # decide frees only a taken seat
                 p = replace(state.participants[occupant], seat=None)
                 return replace(
                     state,

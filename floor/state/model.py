@@ -169,9 +169,8 @@ class Floor:
         return replace(self, used_ms=self.spoken_ms(now), running_since=None)
 
     def started(self, now: int) -> Floor:
-        """This floor with its clock running from `now` (unchanged if it runs)."""
-        if self.running_since is not None:
-            return self
+        """This stopped floor with its clock running again from `now`."""
+        assert self.running_since is None, "the clock runs already"
         return replace(self, running_since=now)
 
 

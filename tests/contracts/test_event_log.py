@@ -3,7 +3,8 @@
 Each adapter is a `Backing`: where its logs live (a `MemoryStorage`, a SQLite file on
 pytest's tmp_path), from which `open()` makes a log, as many times as a test wants: a log
 closed and opened again on the same backing must find everything it kept. To run the
-suite on another adapter (Redis), add one entry to BACKINGS.
+suite on another adapter, add one entry to BACKINGS (a backing may take the real servers
+it needs from pytest fixtures through `request`, as the Redis ones do).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest_asyncio
 
 from floor.store.memory import MemoryLog, MemoryStorage
 from floor.store.port import Credential, EventLog, Record, SeqConflict, Snapshot, StoreError
+from floor.store.redis import RedisLog
 from floor.store.sqlite import SqliteLog
 
 pytestmark = pytest.mark.asyncio
@@ -43,7 +45,7 @@ class Backing:
 
 
 class MemoryBacking(Backing):
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, request: pytest.FixtureRequest) -> None:
         super().__init__()
         self.storage = MemoryStorage()
 
@@ -52,7 +54,7 @@ class MemoryBacking(Backing):
 
 
 class SqliteBacking(Backing):
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, request: pytest.FixtureRequest) -> None:
         super().__init__()
         self.path = tmp_path / "floor.db"
 
@@ -60,15 +62,43 @@ class SqliteBacking(Backing):
         return await SqliteLog.open(self.path)
 
 
-BACKINGS: dict[str, Callable[[Path], Backing]] = {
+class RedisBacking(Backing):
+    """A real redis-server (session fixture), the test's own key prefix."""
+
+    server_fixture = "redis_server"
+
+    def __init__(self, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        super().__init__()
+        self.url: str = request.getfixturevalue(self.server_fixture).url
+        self.prefix: str = request.getfixturevalue("redis_prefix")
+
+    async def make(self) -> EventLog:
+        return await RedisLog.open(self.url, prefix=self.prefix)
+
+
+class RedisClusterBacking(RedisBacking):
+    """A local 3-master Redis Cluster (session fixture)."""
+
+    server_fixture = "redis_cluster"
+
+
+BACKINGS: dict[str, Callable[[Path, pytest.FixtureRequest], Backing]] = {
     "memory": MemoryBacking,
     "sqlite": SqliteBacking,
+    "redis": RedisBacking,
+    "redis-cluster": RedisClusterBacking,
 }
+NEEDS_REDIS = {"redis", "redis-cluster"}
 
 
-@pytest_asyncio.fixture(params=list(BACKINGS))
+@pytest_asyncio.fixture(
+    params=[
+        pytest.param(name, marks=[pytest.mark.redis] if name in NEEDS_REDIS else [])
+        for name in BACKINGS
+    ]
+)
 async def backing(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backing]:
-    made = BACKINGS[request.param](tmp_path)
+    made = BACKINGS[request.param](tmp_path, request)
     try:
         yield made
     finally:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -234,6 +235,15 @@ async def test_sigterm_closes_every_connection_1001_and_they_resume_after_restar
         assert (await d1.command("chat.send", {"to": "all", "text": "back"}))["t"] == "ack"
 
 
+def send_overflows(server: Server) -> float:
+    """The server's count of connections closed 4008 (from /metrics)."""
+    text = httpx.get(f"{server.base}/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith("floor_send_overflows_total "):
+            return float(line.split()[1])
+    raise AssertionError("no floor_send_overflows_total in /metrics")
+
+
 @pytest.fixture
 def slow_server(tmp_path: Path) -> Iterator[Server]:
     s = Server(
@@ -253,44 +263,51 @@ async def test_a_slow_consumer_is_closed_4008_while_the_others_get_everything_an
     slow_server: Server, codec: str
 ) -> None:
     room = make_room(slow_server)
-    chats = 1500
-    text = "€" * 2000  # 6 KB a message: ~9 MB for each client, several times what sockets buffer
+    batch = 500
+    text = "€" * 2000  # 6 KB a message
     async with connect_room(slow_server, room, codec, ("chair", "d1", "display")) as peers:
         sock = small_receive_buffer_socket(slow_server)
         async with raw_socket(slow_server, codec, sock=sock, max_queue=1) as ws:
             slow = Peer(ws, codec)
             await slow.hello(room.token("d2"))
             start = slow.welcome["seq"]
+            overflows = send_overflows(slow_server)
             # the slow client reads nothing from now on
 
-            async def send_all() -> list[dict[str, Any]]:
-                d1 = peers["d1"]
-                for i in range(chats):
-                    await d1.send(
+            async def send(first: int) -> None:
+                for i in range(first, first + batch):
+                    await peers["d1"].send(
                         {"t": "cmd", "id": f"s-{i}", "name": "chat.send",
                          "args": {"to": "all", "text": text}}
                     )  # fmt: skip
-                return [
-                    await d1.until(lambda m, i=i: m.get("id") == f"s-{i}") for i in range(chats)
-                ]
 
+            # rounds of chat until the slow one overflows (sockets buffer a few MB, how
+            # much varies); everyone else reads all along, the sender too
+            chats = 0
             async with asyncio.timeout(60):
-                acks = await send_all()
-                assert {a["t"] for a in acks} == {"ack"}
-                head = acks[-1]["seq"]
-                await asyncio.gather(*(p.until_seq(head, timeout=30) for p in peers.values()))
-            log = all_events(room.meeting)
-            assert len(log) == head
-            for name, peer in peers.items():
-                expected = visible_events(log, viewer(room, name))
-                assert peer.events == [e for e in expected if e["seq"] > start], name
-
-            # now the slow one reads what it had been sent, then the close
-            assert await slow.read_until_closed(timeout=20) == 4008
+                while send_overflows(slow_server) == overflows:
+                    assert chats < 20 * batch, "the slow client never overflowed"
+                    head = start + chats + batch
+                    await asyncio.gather(
+                        send(chats), *(p.until_seq(head, timeout=30) for p in peers.values())
+                    )
+                    chats += batch
+                await peers["d1"].until(lambda m: m.get("id") == f"s-{chats - 1}")
+            # now the slow one reads what it had been sent, then the close (within the
+            # server's 10 s close timeout, after which it would abort the connection)
+            assert await slow.read_until_closed(timeout=9) == 4008
             received = [e["seq"] for e in slow.events]
             assert received == list(range(start + 1, start + 1 + len(received)))
             assert len(received) < chats
             resume = {"epoch": slow.welcome["epoch"], "seq": slow.last_seq}
+        answers = [m for m in peers["d1"].log if str(m.get("id", "")).startswith("s-")]
+        assert [m["t"] for m in answers] == ["ack"] * chats
+        assert answers[-1]["seq"] == head
+        log = all_events(room.meeting)
+        assert len(log) == head
+        for name, peer in peers.items():
+            expected = visible_events(log, viewer(room, name))
+            assert peer.events == [e for e in expected if e["seq"] > start], name
         async with connect_peer(slow_server, room, "d2", codec, resume=resume) as again:
             assert again.welcome["resumed"] is True
             assert again.welcome["seq"] == resume["seq"]

@@ -5,7 +5,8 @@
 //   document per line); an event at or below the current seq is a duplicate and skipped;
 // - reconnect with exponential backoff and full jitter, sending `resume {epoch, seq}`;
 // - commands with unique ids; unanswered ones are re-sent with the same id after a
-//   reconnect (the server acknowledges an id once and dedupes retries);
+//   reconnect (the server acknowledges an id once and dedupes retries); paced under the
+//   server's rate limit, and a `rate_limited` one is retried after a pause;
 // - the server clock's offset from ping/pong `now` (the sample with the shortest round trip);
 // - a connection state for the pages: connecting · connected · reconnecting · stopped,
 //   with the time it began and, when stopped, why (close codes of section 7).
@@ -17,6 +18,11 @@ const PING_EVERY_MS = 15_000;
 const PONG_TIMEOUT_MS = 10_000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
+// Commands are paced below the server's per-connection limit (20/s, bursts of 40): a
+// command refused with rate_limited counts against the connection, so never provoke one.
+const COMMANDS_PER_S = 15;
+const COMMAND_BURST = 30;
+const RATE_LIMITED_RETRIES = 5;
 
 /** Close codes after which reconnecting cannot help (section 7). */
 const FATAL = {
@@ -68,13 +74,15 @@ export class FloorClient {
     this.bestRtt = Infinity;
     this.connection = { status: "connecting", since: Date.now(), reason: null };
     this.listeners = new Map();
-    this.pending = new Map(); // id -> {message, resolve, reject}
+    this.pending = new Map(); // id -> {message, resolve, reject, sent, retries}
+    this.tokens = COMMAND_BURST;
+    this.refilledAt = 0;
     this.pings = new Map(); // id -> sent at (local ms)
     this.prefix = randomId();
     this.counter = 0;
     this.attempt = 0;
     this.ws = null;
-    this.timers = { retry: null, ping: null, pong: null };
+    this.timers = { retry: null, ping: null, pong: null, pump: null };
     this.stopped = false;
   }
 
@@ -202,6 +210,7 @@ export class FloorClient {
 
   clearTimers() {
     clearTimeout(this.timers.retry);
+    clearTimeout(this.timers.pump);
     clearInterval(this.timers.ping);
     clearTimeout(this.timers.pong);
   }
@@ -246,7 +255,8 @@ export class FloorClient {
     this.setConnection("connected");
     this.emit("welcome", message);
     // unanswered commands: the same ids again (the server dedupes acknowledged ones)
-    for (const { message: cmd } of this.pending.values()) this.send(cmd);
+    for (const entry of this.pending.values()) entry.sent = false;
+    this.pump();
     this.ping();
     this.timers.ping = setInterval(() => this.ping(), PING_EVERY_MS);
   }
@@ -263,6 +273,14 @@ export class FloorClient {
   answer(message, ok) {
     const pending = this.pending.get(message.id);
     if (!pending) return;
+    if (!ok && message.code === "rate_limited" && pending.retries < RATE_LIMITED_RETRIES) {
+      pending.retries += 1;
+      pending.sent = false;
+      this.tokens = 0;
+      clearTimeout(this.timers.pump);
+      this.timers.pump = setTimeout(() => this.pump(), 400 * pending.retries);
+      return;
+    }
     this.pending.delete(message.id);
     if (ok) pending.resolve(message);
     else pending.reject(new CommandError(message));
@@ -317,8 +335,28 @@ export class FloorClient {
     const id = `w-${this.prefix}-${++this.counter}`;
     const message = { t: "cmd", id, name, args };
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { message, resolve, reject });
-      if (this.connection.status === "connected") this.send(message);
+      this.pending.set(id, { message, resolve, reject, sent: false, retries: 0 });
+      this.pump();
     });
+  }
+
+  /** Sends the commands not sent yet, as fast as the rate limit allows. */
+  pump() {
+    if (this.connection.status !== "connected") return;
+    const now = Date.now();
+    this.tokens = Math.min(COMMAND_BURST, this.tokens + ((now - this.refilledAt) / 1000) * COMMANDS_PER_S);
+    this.refilledAt = now;
+    for (const entry of this.pending.values()) {
+      if (entry.sent) continue;
+      if (this.tokens < 1) {
+        clearTimeout(this.timers.pump);
+        const wait = ((1 - this.tokens) / COMMANDS_PER_S) * 1000;
+        this.timers.pump = setTimeout(() => this.pump(), Math.ceil(wait));
+        return;
+      }
+      this.tokens -= 1;
+      entry.sent = true;
+      this.send(entry.message);
+    }
   }
 }
