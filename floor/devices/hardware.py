@@ -13,8 +13,8 @@ Invariants of the reconciler:
 - Microphones are closed before any is opened, in every drive: two seats are never live at
   the same time unless the server's `seats` says both are (ARCHITECTURE: one floor).
 - After `forget()` (a reconnect, a hardware fault) it believes nothing: the next drive
-  sets every seat of the room (and every seat it ever drove), so the consoles end exactly as the server says, whatever
-  happened to them meanwhile.
+  sets every seat of the room (and every seat it ever drove), so the consoles end
+  exactly as the server says, whatever happened to them meanwhile.
 - A hardware call that raises is logged and makes the reconciler forget, never crashes it.
 """
 

@@ -160,6 +160,12 @@ def test_a_malformed_seats_message_is_refused(message: dict[str, Any]) -> None:
 
 
 def test_a_seats_message_is_read() -> None:
-    message = {"t": "seats", "seq": 7, "live": ["A1"], "waiting": ["A2"], "live_participants": ["p-1"]}
+    message = {
+        "t": "seats",
+        "seq": 7,
+        "live": ["A1"],
+        "waiting": ["A2"],
+        "live_participants": ["p-1"],
+    }
     assert Seats.from_wire(message) == Seats(7, ("A1",), ("A2",), ("p-1",))
     assert Seats.from_wire({**message, "live_participants": []}).position("A2") == 0

@@ -148,7 +148,8 @@ def test_every_welcome_drives_every_console_from_the_next_seats() -> None:
     assert hw.live == {"A1"}
     assert hw.waiting == ["A2"]
     assert ("mic", "A2", False) in hw.calls
-    assert link.seats is not None and link.seats.seq == 14
+    assert link.seats is not None
+    assert link.seats.seq == 14
 
 
 def test_malformed_server_messages_are_ignored(caplog: pytest.LogCaptureFixture) -> None:
@@ -172,7 +173,8 @@ def test_the_roster_names_who_sits_where() -> None:
     link = online()
     roster = link.roster
     occupant = roster.occupant("A1")
-    assert occupant is not None and occupant.name == "Ana"
+    assert occupant is not None
+    assert occupant.name == "Ana"
     for name, data in [
         ("seat.assigned", {"seat": "A2", "participant": "p-3"}),
         ("mute.changed", {"participant": "p-3", "self_muted": True, "hard_muted": False}),
@@ -182,7 +184,8 @@ def test_the_roster_names_who_sits_where() -> None:
     ]:
         link.receive({"t": "event", "seq": 20, "name": name, "data": data})
     bo = roster.occupant("A2")
-    assert bo is not None and (bo.name, bo.muted) == ("Bo", True)
+    assert bo is not None
+    assert (bo.name, bo.muted) == ("Bo", True)
     assert roster.occupant("A1") is None
     assert roster.people["p-2"].seat is None  # displaced by Cy, who then left the seat
     assert roster.people["p-2"].muted

@@ -48,7 +48,12 @@ def test_presses_wait_in_order_until_answered() -> None:
     assert q.settle("t-1") is None
     assert "t-2" in q
     assert [p.id for p in q] == [second.id]
-    assert first.message() == {"t": "cmd", "id": "t-1", "name": "seat.request", "args": {"seat": "A1"}}
+    assert first.message() == {
+        "t": "cmd",
+        "id": "t-1",
+        "name": "seat.request",
+        "args": {"seat": "A1"},
+    }
 
 
 def test_a_disconnect_makes_every_unanswered_press_unsent_again() -> None:

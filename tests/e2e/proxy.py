@@ -1,9 +1,9 @@
 """A TCP relay in front of the server that a test can cut, as a network fault would.
 
-    proxy = await Proxy(server.port).start()       # clients connect to proxy.ws_url
-    await proxy.cut()           # every relayed connection reset; new ones refused
-    await proxy.restore()       # listening again, on the same port
-    proxy.deaf = True           # server → client bytes are dropped (lost acks)
+proxy = await Proxy(server.port).start()       # clients connect to proxy.ws_url
+await proxy.cut()           # every relayed connection reset; new ones refused
+await proxy.restore()       # listening again, on the same port
+proxy.deaf = True           # server → client bytes are dropped (lost acks)
 """
 
 from __future__ import annotations

@@ -9,107 +9,22 @@ bridge (`floor.devices.Bridge`) driving simulated consoles.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
-from floor.devices import Backoff, Bridge, Button, Next
-from floor.devices.consoles import SimConsoles
+from floor.devices import Button, Next
+from tests.e2e.halls import Hall, bridge_for, last_seats, make_hall, named, running, until_events
 from tests.e2e.peers import all_events
 from tests.e2e.proxy import Proxy
-from tests.e2e.server import Client, Meeting, Server
+from tests.e2e.server import Client, Server
 
 pytestmark = pytest.mark.asyncio
-
-FAST = Backoff(base_s=0.05, cap_s=0.3)
-
-
-@dataclass
-class Hall:
-    """One meeting, two rooms: Room A (A01 Ana, A02 Bo, A03 empty) and Room B (B01 Cy, B02
-    empty); a chair and a remote delegate on browsers."""
-
-    meeting: Meeting
-    people: dict[str, dict[str, Any]]
-    rooms: dict[str, dict[str, Any]]
-
-    def id(self, name: str) -> str:
-        found: str = {**self.people, **self.rooms}[name]["id"]
-        return found
-
-    def token(self, name: str) -> str:
-        found: str = {**self.people, **self.rooms}[name]["token"]
-        return found
-
-
-def make_hall(server: Server) -> Hall:
-    meeting = server.api.create_meeting("Plenary")
-    people = {
-        "chair": meeting.add("Chair", "UN", role="chair"),
-        "remote": meeting.add("Rosa", "Peru"),
-        "ana": meeting.add("Ana", "Chile", seat="A01"),
-        "bo": meeting.add("Bo", "Fiji", seat="A02"),
-        "cy": meeting.add("Cy", "Oman", seat="B01"),
-    }
-    rooms = {
-        "A": meeting.device("Room A", ["A01", "A02", "A03"]),
-        "B": meeting.device("Room B", ["B01", "B02"]),
-    }
-    return Hall(meeting, people, rooms)
 
 
 @pytest.fixture
 def hall(shared_server: Server) -> Hall:
     return make_hall(shared_server)
-
-
-@contextlib.asynccontextmanager
-async def running(bridge: Bridge) -> AsyncIterator[Bridge]:
-    """The bridge's `run()` as a task for the block, online and with its first `seats`."""
-    task = asyncio.create_task(bridge.run())
-    try:
-        await bridge.wait_for(lambda: bridge.seats is not None or task.done())
-        assert not task.done(), task.result()
-        yield bridge
-    finally:
-        bridge.stop()
-        await asyncio.wait_for(task, 10)
-
-
-def bridge_for(url: str, token: str) -> tuple[Bridge, SimConsoles]:
-    consoles = SimConsoles()
-    return Bridge(url, token, consoles, backoff=FAST, client="test-bridge/1"), consoles
-
-
-async def until_events(
-    meeting: Meeting, found: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
-) -> list[dict[str, Any]]:
-    """Poll the events API until `found(events)` holds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        events = all_events(meeting)
-        if found(events):
-            return events
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"events never matched: {[e['name'] for e in events]}")
-        await asyncio.sleep(0.05)
-
-
-def named(events: list[dict[str, Any]], name: str, **data: Any) -> list[dict[str, Any]]:
-    return [
-        e
-        for e in events
-        if e["name"] == name and all(e["data"].get(k) == v for k, v in data.items())
-    ]
-
-
-def last_seats(client: Client) -> dict[str, Any]:
-    return [m for m in client.seen if m["t"] == "seats"][-1]
 
 
 # --- rooms and seats -------------------------------------------------------------------------
@@ -203,15 +118,20 @@ async def test_the_room_and_remote_delegates_share_one_queue_and_the_granted_sea
         await bridge.wait_for(lambda: consoles.showing("A01") == "idle")
         assert (await chair.command("floor.grant", {}))["t"] == "ack"  # the remote delegate
         await bridge.wait_for(
-            lambda: bridge.seats is not None
-            and bridge.seats.live_participants == (hall.id("remote"),)
+            lambda: (
+                bridge.seats is not None and bridge.seats.live_participants == (hall.id("remote"),)
+            )
         )
         assert consoles.live == []
         assert consoles.waiting == ["A02"]
         assert consoles.max_live == 1
     (released,) = named(all_events(hall.meeting), "floor.released")
     assert released["by"] == hall.id("A")
-    assert released["data"] == {**released["data"], "participant": hall.id("ana"), "reason": "yielded"}
+    assert released["data"] == {
+        **released["data"],
+        "participant": hall.id("ana"),
+        "reason": "yielded",
+    }
 
 
 # --- bad seats and bad frames --------------------------------------------------------------
@@ -367,7 +287,8 @@ async def test_a_bad_token_stops_the_bridge(shared_server: Server) -> None:
     """Close 4001: the bridge stops (it needs a new token) instead of retrying."""
     bridge, _ = bridge_for(shared_server.ws_url, "not-a-token")
     decision = await asyncio.wait_for(bridge.run(), 10)
-    assert decision is not None and decision.next is Next.STOP
+    assert decision is not None
+    assert decision.next is Next.STOP
     assert "token" in decision.explanation
     assert bridge.stopped is decision
     assert bridge.connections == 1
