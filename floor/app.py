@@ -22,7 +22,11 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from floor.admin import Admin
+from floor.bus.local import LocalBus
+from floor.bus.port import Bus
+from floor.cluster import Node, open_redis
 from floor.hosts import Hosts
+from floor.meeting import MeetingHost
 from floor.metrics import Metrics
 from floor.settings import Settings
 from floor.store.port import EventLog
@@ -49,6 +53,7 @@ class Floor:
     admin_token: str
     admin_token_generated: bool = False
     started: dict[str, Any] = field(default_factory=dict)
+    bus: Bus = field(default_factory=LocalBus)
 
 
 async def open_sqlite(settings: Settings) -> EventLog:
@@ -56,6 +61,13 @@ async def open_sqlite(settings: Settings) -> EventLog:
 
     settings.data.mkdir(parents=True, exist_ok=True)
     return await SqliteLog.open(settings.data / "floor.db")
+
+
+async def open_configured(settings: Settings) -> EventLog:
+    """The Redis log with `--redis URL` (a cluster of nodes), else SQLite in the data dir."""
+    if settings.redis:
+        return await open_redis(settings)
+    return await open_sqlite(settings)
 
 
 class _WebSocket:
@@ -83,6 +95,8 @@ async def readyz(request: Request) -> Response:
         await asyncio.wait_for(floor.log.meetings(), 2.0)
     except Exception:
         return PlainTextResponse("log unavailable", status_code=503)
+    if not floor.bus.connected:
+        return PlainTextResponse("bus unavailable", status_code=503)
     return PlainTextResponse("ready")
 
 
@@ -95,7 +109,7 @@ async def metrics(request: Request) -> Response:
 def build_app(
     settings: Settings,
     *,
-    open_log: LogFactory = open_sqlite,
+    open_log: LogFactory = open_configured,
     on_started: Callable[[Floor], Awaitable[None]] | None = None,
 ) -> Starlette:
     """The ASGI app. `on_started` runs once the log and hosts are up (the demo uses it)."""
@@ -105,14 +119,22 @@ def build_app(
         event_log = await open_log(settings)
         token, generated = admin_token(settings.admin_token, settings.data)
         measures = Metrics()
+        node = Node(event_log)
+
+        def configure(host: MeetingHost) -> None:
+            host.on_fanout = measures.observe_fanout
+            node.configure(host)
+
         try:
             async with asyncio.TaskGroup() as group:
                 hosts = Hosts(
                     event_log,
                     group,
                     queue_limit=settings.limits.host_queue,
-                    configure=lambda host: setattr(host, "on_fanout", measures.observe_fanout),
+                    configure=configure,
+                    forget=node.forget,
                 )
+                node.start(group, hosts)
                 floor = Floor(
                     settings,
                     event_log,
@@ -121,6 +143,7 @@ def build_app(
                     measures,
                     token,
                     generated,
+                    bus=node.bus,
                 )
                 app.state.floor = floor
                 if on_started is not None:
@@ -128,6 +151,7 @@ def build_app(
                 try:
                     yield
                 finally:
+                    await node.stop()
                     await hosts.stop()
         finally:
             await event_log.close()

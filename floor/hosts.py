@@ -30,12 +30,15 @@ class Hosts:
         clock: Callable[[], int] = epoch_ms,
         queue_limit: int = 10_000,
         configure: Callable[[MeetingHost], None] | None = None,
+        forget: Callable[[MeetingHost], None] | None = None,
     ) -> None:
+        """`configure` is called on each host before it starts, `forget` once it stopped."""
         self._log = log
         self._group = group
         self._clock = clock
         self._queue_limit = queue_limit
         self._configure = configure
+        self._forget = forget
         self._hosts: dict[str, MeetingHost] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -86,6 +89,8 @@ class Hosts:
         finally:
             self._hosts.pop(host.meeting, None)
             self._tasks.pop(host.meeting, None)
+            if self._forget is not None:
+                self._forget(host)
 
     async def stop(self) -> None:
         """Cancel every host and wait for them."""

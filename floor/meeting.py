@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from floor import presence
 from floor.errors import Unavailable
 from floor.state import (
     Accepted,
@@ -146,6 +147,8 @@ class MeetingHost:
         self._ring: deque[_Logged] = deque(maxlen=RING)
         self._welcomes: dict[tuple[object, ...], bytes] = {}
         self._online: dict[str, int] = {}
+        self._remote_online: frozenset[str] = frozenset()
+        """Who is online at other nodes (a cluster; floor.bus.presence): merged in."""
         self._presence_changes: dict[str, bool] = {}
         self._presence_due: float | None = None
         self._snapshot_seq = 0
@@ -197,6 +200,11 @@ class MeetingHost:
         if seq > self.state.seq:
             self._behind = True
             self._wake.set()
+
+    def repair_soon(self) -> None:
+        """Notices may have been lost (the bus (re)subscribed): compare with the log soon."""
+        self._behind = True
+        self._wake.set()
 
     def _repair_due(self) -> bool:
         return self.repair_every_s is not None and time.monotonic() >= self._next_repair
@@ -505,9 +513,8 @@ class MeetingHost:
         if encoded is None:
             snapshot = views.snapshot(state, viewer)
             if viewer.role is Role.CHAIR:
-                snapshot["presence"] = {
-                    pid: self._online.get(pid, 0) > 0 for pid in state.participants
-                }
+                online = self.online()
+                snapshot["presence"] = {pid: pid in online for pid in state.participants}
             encoded = sub.codec.encode(snapshot)
             if viewer.role is not Role.CHAIR:  # presence changes without a seq
                 self._welcomes[key] = encoded
@@ -522,14 +529,29 @@ class MeetingHost:
             self._online.pop(pid, None)
         else:
             self._online[pid] = after
-        if (before > 0) != (after > 0):
-            self._presence_changes[pid] = after > 0
-            if self._presence_due is None:
-                self._presence_due = time.monotonic() + PRESENCE_EVERY_S
-                self._wake.set()
+        if (before > 0) != (after > 0) and pid not in self._remote_online:
+            self._note_presence(pid, after > 0)
+
+    def _note_presence(self, pid: str, online: bool) -> None:
+        self._presence_changes[pid] = online
+        if self._presence_due is None:
+            self._presence_due = time.monotonic() + PRESENCE_EVERY_S
+            self._wake.set()
+
+    def set_remote_online(self, pids: frozenset[str]) -> None:
+        """Who is online at the other nodes now; chairs hear of the merged changes."""
+        changes = presence.remote_changes(self.local_online(), self._remote_online, pids)
+        self._remote_online = pids
+        for pid, online in changes.items():
+            self._note_presence(pid, online)
+
+    def local_online(self) -> set[str]:
+        """Participants with a connection open on this node."""
+        return {pid for pid, n in self._online.items() if n > 0}
 
     def online(self) -> set[str]:
-        return {pid for pid, n in self._online.items() if n > 0}
+        """Participants online anywhere (this node, and others in a cluster)."""
+        return self.local_online() | self._remote_online
 
     def _flush_presence(self) -> None:
         self._presence_due = None

@@ -107,7 +107,7 @@ class RedisLog:
         """Connect and check the server (Redis 7+); StoreError if it cannot be reached."""
         log = cls(connect(url, timeout=timeout), prefix=prefix, timeout=timeout)
         try:
-            log.warnings = await log._call(check_server(log.client))
+            log.warnings = await log.call(check_server(log.client))
         except BaseException:
             await log.close()
             raise
@@ -127,7 +127,7 @@ class RedisLog:
 
     # --- calls ---------------------------------------------------------------------------
 
-    async def _call(self, call: Awaitable[T]) -> T:
+    async def call(self, call: Awaitable[T]) -> T:
         """Await one Redis call with the timeout; its failures as StoreError."""
         if self._closed:
             if asyncio.iscoroutine(call):
@@ -142,8 +142,8 @@ class RedisLog:
             raise StoreError(f"Redis: {exc}") from exc
 
     async def _run(self, *command: str | int | bytes) -> Any:
-        """One Redis command (routed by its key on a Cluster), as by `_call`."""
-        return await self._call(self.client.execute_command(*command))
+        """One Redis command (routed by its key on a Cluster), as by `call`."""
+        return await self.call(self.client.execute_command(*command))
 
     # --- the log -------------------------------------------------------------------------
 
@@ -153,7 +153,7 @@ class RedisLog:
             await self._run("SADD", f"{self.prefix}:meetings", meeting)
         keys = (self.key(meeting, "meta"), self.key(meeting, "log"), self.notices(meeting))
         args = (expected_seq, secrets.token_hex(8), *texts)
-        done, head = await self._call(APPEND_SCRIPT(self.client, keys, args))
+        done, head = await self.call(APPEND_SCRIPT(self.client, keys, args))
         if not done:
             raise SeqConflict(meeting, expected_seq, int(head))
         return int(head)
@@ -187,7 +187,7 @@ class RedisLog:
 
     async def save_snapshot(self, meeting: str, snapshot: Snapshot) -> None:
         keys = (self.key(meeting, "snapshot"),)
-        await self._call(SNAPSHOT_SCRIPT(self.client, keys, (snapshot.seq, bytes(snapshot.blob))))
+        await self.call(SNAPSHOT_SCRIPT(self.client, keys, (snapshot.seq, bytes(snapshot.blob))))
 
     async def load_snapshot(self, meeting: str) -> Snapshot | None:
         seq, blob = await self._run("HMGET", self.key(meeting, "snapshot"), "seq", "blob")

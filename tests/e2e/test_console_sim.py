@@ -139,3 +139,48 @@ async def test_console_sim_is_a_load_source_for_several_rooms(
         assert room["pending"] == 0
     requested = named(all_events(hall.meeting), "floor.requested")
     assert {e["by"] for e in requested} == {hall.id("A"), hall.id("B")}
+
+
+async def test_console_sim_draws_the_room_and_follows_the_meeting_until_terminated(
+    shared_server: Server,
+) -> None:
+    """Without a scenario or load, the simulator shows the room's consoles (ANSI redraw)
+    and follows the meeting; SIGTERM ends it cleanly with its summary."""
+    hall = make_hall(shared_server)
+    sim = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "floor",
+        "console-sim",
+        "--url",
+        shared_server.ws_url,
+        "--token",
+        hall.token("A"),
+        "--consoles",
+        "2",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert sim.stdout is not None
+    try:
+        seen = b""
+        async with asyncio.timeout(20):
+            while b"Ana" not in seen or b"online" not in seen:
+                seen += await sim.stdout.read(4096)
+        async with Client.connect(shared_server, hall.token("chair")) as chair:
+            answer = await chair.command("floor.request", {"participant": hall.id("bo")})
+            assert answer["t"] == "ack"
+            async with asyncio.timeout(20):
+                while b"R1" not in seen:
+                    seen += await sim.stdout.read(4096)
+        sim.terminate()
+        out, err = await asyncio.wait_for(sim.communicate(), 20)
+    finally:
+        if sim.returncode is None:
+            sim.kill()
+            await sim.wait()
+    assert sim.returncode == 0, err.decode()
+    assert b"\x1b[H\x1b[2J" in seen
+    assert b"A03" not in seen  # --consoles 2: A01 and A02 only
+    summary = json.loads(out.decode().strip().splitlines()[-1])
+    assert summary["rooms"][0]["waiting"] == ["A02"]
