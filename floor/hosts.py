@@ -56,6 +56,7 @@ class Hosts:
                 raise UnknownMeeting(meeting)
             host = self._start(meeting)
         await host.wait_loaded()
+        await host.wait_caught_up()  # a cluster: another node may be ahead of this one
         return host
 
     async def create(self, meeting: str) -> MeetingHost:

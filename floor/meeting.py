@@ -157,6 +157,8 @@ class MeetingHost:
         self.repair_every_s: float | None = None
         """With other writers (a cluster), how often to compare our seq with the log's."""
         self._next_repair = 0.0
+        self._moved = asyncio.Event()
+        """Set whenever the state moves (for `wait_caught_up`)."""
         self.stats = {"commands": 0, "events": 0, "batches": 0, "conflicts": 0}
         self.on_fanout: Callable[[int, int, float], None] | None = None
         """Called after each fan-out with (events, frames written, seconds since decided)."""
@@ -205,6 +207,20 @@ class MeetingHost:
         """Notices may have been lost (the bus (re)subscribed): compare with the log soon."""
         self._behind = True
         self._wake.set()
+
+    async def wait_caught_up(self, timeout: float = 2.0) -> None:
+        """With other writers: wait until this host has applied what the log holds now,
+        so a client resuming here from another node is never ahead of it. Best effort:
+        gives up quietly when the log cannot be read or after `timeout` seconds."""
+        if self.repair_every_s is None:
+            return
+        with contextlib.suppress(StoreError, TimeoutError):
+            async with asyncio.timeout(timeout):
+                head = await self.log.head(self.meeting)
+                self.notify(head)
+                while self.state.seq < head:
+                    self._moved.clear()
+                    await self._moved.wait()
 
     def _repair_due(self) -> bool:
         return self.repair_every_s is not None and time.monotonic() >= self._next_repair
@@ -373,6 +389,7 @@ class MeetingHost:
 
     def _adopt(self, events: list[Event], state: State) -> None:
         self.state = state
+        self._moved.set()
         self.stats["events"] += len(events)
         for event in events:
             self._ring.append(_Logged(event, wire.event_to_wire(event)))

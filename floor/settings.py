@@ -88,6 +88,8 @@ def from_environment(
         if f.name == "limits":
             continue
         raw = environ.get(f"FLOOR_{f.name.upper()}")
+        if raw is None and f.name == "redis":  # the name issue 4 gives it, as an alias
+            raw = environ.get("FLOOR_REDIS_URL")
         if raw is not None:
             like = getattr(defaults, f.name)
             values[f.name] = _convert(f.name, raw, like if like is not None else "")

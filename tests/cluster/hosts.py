@@ -28,7 +28,7 @@ async def running(*hosts: MeetingHost) -> AsyncIterator[None]:
                 task.cancel()
 
 
-async def admin(host: MeetingHost, name: str, **body: Any) -> Accepted:
+async def admin(host: MeetingHost, name: str, /, **body: Any) -> Accepted:
     command = parse_admin(name, body)
     assert not hasattr(command, "code"), command
     outcome = await host.call(command, ADMIN)  # type: ignore[arg-type]
@@ -36,7 +36,7 @@ async def admin(host: MeetingHost, name: str, **body: Any) -> Accepted:
     return outcome
 
 
-async def command(host: MeetingHost, actor: str, name: str, **args: Any) -> Accepted:
+async def command(host: MeetingHost, actor: str, name: str, /, **args: Any) -> Accepted:
     parsed = parse_command(name, args)
     assert not hasattr(parsed, "code"), parsed
     outcome = await host.call(parsed, actor)  # type: ignore[arg-type]

@@ -8,8 +8,8 @@ import pytest
 
 from floor.meeting import MeetingHost
 from floor.store.memory import MemoryLog, MemoryStorage
-from floor.store.redis import RedisLog
 from floor.store.port import EventLog
+from floor.store.redis import RedisLog
 from tests.cluster.hosts import command, names, new_meeting, running, wait_until
 from tests.redis_fixtures import RedisServer
 

@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any
 
 from hypothesis import HealthCheck, event, note, settings
 from hypothesis import strategies as st
@@ -37,6 +37,7 @@ from floor.state.decision import Accepted
 from floor.state.evolve import evolve, fold
 from floor.state.floor_rules import next_deadline
 from floor.state.model import ADMIN, SYSTEM, FloorMode, Kind, ReleaseReason, Role, State, Status
+from floor.state.record import record
 from floor.state.rejection import Code, Rejection
 from floor.state.views import Viewer
 
@@ -240,8 +241,6 @@ DEVICE_NAMES = ("seat.request", "seat.request", "seat.release", "seat.mute", "fl
 class MeetingMachine(RuleBasedStateMachine):
     """One meeting, driven by random commands; every step re-checks the invariants."""
 
-    viewer: ClassVar[Viewer]
-
     def __init__(self) -> None:
         super().__init__()
         self.state = State()
@@ -256,9 +255,8 @@ class MeetingMachine(RuleBasedStateMachine):
         self.cids: dict[str, set[str]] = {}
         self.strict_delegations = False
         self.delegation_changed = False
-        self.client: dict[str, Any] = {}
-        self.client_viewer = Viewer("", Role.CHAIR)
-        self.client_seq = 0
+        self.clients: dict[Viewer, Plain] = {}
+        """Client replicas: each viewer's welcome state with the events it received applied."""
 
     # --- driving ---
 
@@ -327,15 +325,16 @@ class MeetingMachine(RuleBasedStateMachine):
                 assert s.floor is None, "the old floor must end first"
                 if isinstance(e.data, ev.FloorResumed):
                     assert s.interrupted
-                    assert e.data.floor.participant == s.interrupted[-1].participant
+                    top = s.interrupted[-1]
+                    assert e.data.floor == replace(top, running_since=self.now), "clock restarts"
             case ev.FloorReleased() | ev.FloorInterrupted() | ev.FloorTimeExpired():
                 assert s.floor is not None
                 if isinstance(e.data, ev.FloorReleased):
                     assert e.data.participant == s.floor.participant
+                    assert e.data.spoke_ms == s.floor.spoken_ms(self.now)
                     seen(f"released {e.data.reason}")
                 if isinstance(e.data, ev.FloorInterrupted):
-                    assert e.data.floor.participant == s.floor.participant
-                    assert e.data.floor.running_since is None
+                    assert e.data.floor == s.floor.stopped(self.now), "clock stops"
                     seen("interrupted a speaker")
             case ev.ParticipantRemoved(participant=pid):
                 if s.holds_or_awaits_floor(pid):
@@ -355,10 +354,9 @@ class MeetingMachine(RuleBasedStateMachine):
                 seen(f"stack depth {min(len(self.state.interrupted), 2)}")
         # The wire: the event survives its record and JSON, and a client can apply it.
         assert wire.event_from_record(record) == e
-        if self.client:
-            message = json.loads(json.dumps(wire.event_to_wire(e)))
-            client_apply(self.client, message, self.client_viewer)
-            self.client_seq = message["seq"]
+        message = {key: value for key, value in record.items() if key != "cause"}
+        for viewer, replica in self.clients.items():
+            client_apply(replica, message, viewer)
 
     def speakers(self) -> list[str]:
         return [p.id for p in self.state.participants.values() if p.role is not Role.DISPLAY]
@@ -445,10 +443,17 @@ class MeetingMachine(RuleBasedStateMachine):
         overlap = self.run(ADMIN, cmd.AddDevice("Room C", ("B3", "C1")))
         assert isinstance(overlap, Rejection)
         assert overlap.code is Code.CONFLICT
-        # The client replica starts from the first chair's welcome state.
-        self.client_viewer = Viewer(self.chairs()[0], Role.CHAIR)
-        self.client = plain(views.snapshot(self.state, self.client_viewer))
-        self.client_seq = self.state.seq
+        # Client replicas start from the welcome state of a chair, a delegate, the display
+        # and a device.
+        people = list(self.state.participants.values())
+        viewers = [
+            Viewer(people[0].id, Role.CHAIR),
+            Viewer(people[2 if vice else 1].id, Role.DELEGATE),
+            Viewer(people[-1].id, Role.DISPLAY),
+            Viewer(self.devices()[0], None),
+        ]
+        for viewer in viewers:
+            self.clients[viewer] = plain(views.snapshot(self.state, viewer))
 
     # --- wire commands ---
 
@@ -537,7 +542,8 @@ class MeetingMachine(RuleBasedStateMachine):
     @rule(data=st.data(), name=st.sampled_from(sorted(cmd.WIRE_COMMANDS)))
     def participant_command(self, data: st.DataObject, name: str) -> None:
         """Any participant (of any role, or removed) sends any wire command."""
-        actor = data.draw(st.sampled_from([*self.state.participants, *self.removed[-1:]]))
+        actors = [*self.state.participants, *self.removed[-1:], UNKNOWN]
+        actor = data.draw(st.sampled_from(actors), label="participant")
         self.send(actor, name, self.draw_args(data, name, actor))
 
     @rule(data=st.data(), name=st.sampled_from(DEVICE_NAMES))
@@ -853,13 +859,21 @@ class MeetingMachine(RuleBasedStateMachine):
         assert [e.seq for e in self.log] == list(range(1, len(self.log) + 1))
         assert s.seq == len(self.log)
         assert self.replica == s
-        if self.client:
-            assert self.client_seq == s.seq
-            assert self.client == plain(views.snapshot(s, self.client_viewer))
+        for viewer, replica in self.clients.items():
+            assert replica == views.snapshot(s, viewer), viewer
 
     def teardown(self) -> None:
         """The whole log folds to the running state, also from its JSON records."""
         assert fold(self.log) == self.state
+        # The record of proceedings has one speech per released floor, with its time.
+        speeches = record(self.log).speeches
+        released = [e for e in self.log if isinstance(e.data, ev.FloorReleased)]
+        assert sorted((s.participant, s.end, s.spoke_ms) for s in speeches) == sorted(
+            (e.data.participant, e.at, e.data.spoke_ms)
+            for e in released
+            if isinstance(e.data, ev.FloorReleased)
+        )
+        assert [s.start for s in speeches] == sorted(s.start for s in speeches)
         records = [json.loads(json.dumps(wire.event_to_record(e))) for e in self.log]
         assert fold(wire.event_from_record(r) for r in records) == self.state
         if self.state.meeting is not None:

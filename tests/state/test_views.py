@@ -340,6 +340,9 @@ def test_seats_live_and_waiting_per_room() -> None:
     a, b = hall.seats(hall.room_a), hall.seats(hall.room_b)
     assert a.waiting == ("A2", "A3")
     assert b.waiting == ("B3",)
+    m.given(hall.chair, "queue.clear")
+    assert hall.seats(hall.room_a).waiting == hall.seats(hall.room_b).waiting == ()
+    assert hall.seats(hall.room_b).live == ("B1", "B2")
 
 
 def test_live_participants_speaker_first_then_live_chairs() -> None:
@@ -380,3 +383,24 @@ def test_seats_message_shape() -> None:
         "waiting": ["A3"],
         "live_participants": [hall.ana],
     }
+
+
+def test_seats_follow_reassignment() -> None:
+    """Giving a taken seat to another moves it in the projection; unassigning empties it."""
+    hall = Hall()
+    m = hall.m
+    m.given(hall.ana, "floor.request")
+    m.given(hall.chair, "seat.assign", {"seat": "A2", "participant": hall.cy})
+    assert m.state.participants[hall.ana].seat is None
+    assert m.state.participants[hall.cy].seat == "A2"
+    assert m.state.seats["A2"] == hall.cy
+    assert "B2" not in m.state.seats
+    assert hall.seats(hall.room_a).waiting == ()
+    m.given(hall.cy, "floor.request")
+    assert hall.seats(hall.room_a).waiting == ("A2",)
+    assert hall.seats(hall.room_b).waiting == ()
+    m.given(hall.chair, "seat.assign", {"seat": "A2", "participant": None})
+    assert "A2" not in m.state.seats
+    assert m.state.participants[hall.cy].seat is None
+    assert hall.seats(hall.room_a).waiting == ()
+    assert m.when(hall.chair, "seat.assign", {"seat": "A2", "participant": None}) == []
