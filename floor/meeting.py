@@ -49,7 +49,7 @@ from floor.state import commands as cmd
 from floor.state import events as ev
 from floor.state.model import COMMANDS_REMEMBERED, SYSTEM, Role
 from floor.state.persist import state_from_record, state_to_record
-from floor.state.room_rules import chat_visible_to_role
+from floor.state.room_rules import CHAT_ALL, chat_visible_to_role
 from floor.store.port import EventLog, SeqConflict, Snapshot, StoreError
 from floor.transport.codecs import Codec
 
@@ -139,6 +139,8 @@ class MeetingHost:
         self.state = State()
         self.epoch: str | None = None
         self.subscribers: set[Subscriber] = set()
+        self._devices: set[Subscriber] = set()
+        """The room devices among the subscribers (they alone get `seats`)."""
         self._queue: deque[Submission] = deque()
         self._queue_limit = queue_limit
         self._wake = asyncio.Event()
@@ -408,22 +410,32 @@ class MeetingHost:
     def _fan_out(self, events: list[Event], started: float) -> None:
         logged = list(self._ring)[-len(events) :]
         everyone = tuple(range(len(events)))
-        for_everyone = not any(isinstance(e.data, ev.ChatPosted | ev.ChatDeleted) for e in events)
+        chats = [e.data for e in events if isinstance(e.data, ev.ChatPosted | ev.ChatDeleted)]
+        # Chat to all is seen by every role but devices: then what a connection gets
+        # depends on whether it is a device only, not on who it is (decided once each).
+        by_kind = all(c.to == CHAT_ALL for c in chats)
+        chosen_by_kind: dict[bool, tuple[int, ...]] = {}
         frames: dict[tuple[str, tuple[int, ...]], bytes] = {}
         written = 0
         for sub in list(self.subscribers):
             chosen = everyone
-            if not for_everyone:
-                chosen = tuple(
-                    i for i, e in enumerate(events) if views.event_visible(e.data, sub.viewer)
-                )
+            if chats:
+                viewer = sub.viewer
+                found = chosen_by_kind.get(viewer.role is None) if by_kind else None
+                if found is None:
+                    found = tuple(
+                        i for i, e in enumerate(events) if views.event_visible(e.data, viewer)
+                    )
+                    if by_kind:
+                        chosen_by_kind[viewer.role is None] = found
+                chosen = found
                 if not chosen:
                     continue
-            key = (sub.codec.name, chosen)
-            frame = frames.get(key)
+            codec = sub.codec
+            frame = frames.get((codec.name, chosen))
             if frame is None:
-                parts = [logged[i].encode(sub.codec) for i in chosen]
-                frame = frames[key] = sub.codec.frame(parts)
+                parts = [logged[i].encode(codec) for i in chosen]
+                frame = frames[(codec.name, chosen)] = codec.frame(parts)
             sub.outbox.send(frame)
             written += 1
         self._after_events(events)
@@ -440,7 +452,10 @@ class MeetingHost:
             elif isinstance(event.data, ev.ParticipantUpdated):
                 updated.add(event.data.participant.id)
         seats_of: dict[str, views.Seats] = {}
-        for sub in list(self.subscribers):
+        # Only removals and role changes need a walk over every connection; seats go to
+        # devices alone (a chat to a thousand delegates must not cost a second walk).
+        watched = self.subscribers if removed or updated else self._devices
+        for sub in list(watched):
             pid = sub.viewer.id
             if pid in removed:
                 sub.outbox.close(4003, "participant removed")
@@ -498,6 +513,7 @@ class MeetingHost:
             sub.outbox.send(sub.codec.frame([self._welcome(sub, head)]))
         self.subscribers.add(sub)
         if sub.viewer.role is None:
+            self._devices.add(sub)
             device = state.devices.get(sub.viewer.id)
             if device is not None:
                 self._send_seats(sub, views.seats(state, device))
@@ -505,6 +521,7 @@ class MeetingHost:
     def detach(self, sub: Subscriber) -> None:
         if sub in self.subscribers:
             self.subscribers.discard(sub)
+            self._devices.discard(sub)
             if sub.viewer.role is not None:
                 self._count_presence(sub.viewer.id, -1)
 

@@ -105,11 +105,16 @@ async def open_session(
     if len(by_port) == 1:
         summary = await load.connect("127.0.0.1", first.port, specs)
     else:  # cluster: clients of each node in turn (indices stay round-robin by node)
-        summary = {"connected": 0, "failures": []}
+        summary = {"connected": 0, "failures": [], "retried": []}
         for port, part in by_port.items():
             s = await load.connect("127.0.0.1", port, part)
             summary["connected"] += s["connected"]
             summary["failures"] += s["failures"]
+            summary["retried"] += s["retried"]
+    say(
+        f"   connected {summary['connected']} of {n} in {summary.get('seconds', 0):.1f} s; "
+        f"failures {summary['failures']}; retried {summary.get('retried')}"
+    )
     if summary["connected"] != n:
         raise RuntimeError(f"{target}: {summary['connected']} of {n} connected: {summary}")
     await asyncio.sleep(1.0)  # let the welcomes drain before measuring memory

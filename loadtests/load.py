@@ -108,6 +108,7 @@ class Load:
         return {
             "connected": sum(a["connected"] for a in answers),
             "failures": [a["failures"] for a in answers if a["failures"]],
+            "retried": [a["retried"] for a in answers if a["retried"]],
             "seconds": max(a["done"] for a in answers) - min(a["started"] for a in answers),
         }
 

@@ -64,6 +64,7 @@ class Worker:
     ) -> dict[str, Any]:
         gate = asyncio.Semaphore(concurrency)
         failures: collections.Counter[str] = collections.Counter()
+        retried: collections.Counter[str] = collections.Counter()
         started = time.monotonic()
         last = [started]
 
@@ -75,6 +76,7 @@ class Worker:
                         last[0] = time.monotonic()
                         return
                     except (OSError, TimeoutError) as e:
+                        retried[f"{type(e).__name__}: {str(e)[:60]}"] += 1
                         if attempt == 2:
                             failures[type(e).__name__ + str(e)[:60]] += 1
                         await asyncio.sleep(0.05 * (attempt + 1))
@@ -84,6 +86,7 @@ class Worker:
             "connected": sum(c.connected for c in clients),
             "resumed": sum(c.resumed and c.connected for c in clients),
             "failures": dict(failures),
+            "retried": dict(retried),
             "started": started,
             "done": last[0],
         }

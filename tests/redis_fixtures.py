@@ -16,12 +16,14 @@ SIGKILLed server restarted on the same directory has every acked write.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import random
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +79,15 @@ def _ping(port: int) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL when the test process dies (no orphaned servers)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class RedisServer:
     def __init__(
         self, directory: Path, *extra: str, port: int | None = None, durable: bool = True
@@ -116,6 +127,7 @@ class RedisServer:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         log.close()
         wait_for(lambda: self._alive() and _ping(self.port), 10, f"redis on {self.port}")

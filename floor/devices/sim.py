@@ -13,7 +13,8 @@ while drawing the rooms in the terminal (plain ANSI redraw), or nothing with `--
 At the end it waits until every press is answered and prints one JSON summary line.
 
 Exit status: 0 when every wait was met, every press answered and no bridge was stopped by
-its close code; 1 otherwise; 2 for a bad command line or scenario.
+its close code; 1 otherwise (or when interrupted during a scenario or a load run: SIGTERM
+ends a follower cleanly); 2 for a bad command line or scenario.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def run(options: argparse.Namespace) -> int:
         logging.basicConfig(level=level, handlers=[recent])
     try:
         return asyncio.run(simulate(options, tokens, steps, recent))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         return 1
 
 
@@ -191,8 +192,18 @@ async def simulate(
         for number, token in enumerate(tokens, 1)
     ]
     stop = asyncio.Event()
+    following = not steps and options.rate <= 0
+    main_task = asyncio.current_task()
+    assert main_task is not None
+
+    def terminate() -> None:
+        """SIGTERM: a follower ends cleanly; a scenario or a load run is cut short."""
+        stop.set()
+        if not following:
+            main_task.cancel()
+
     with contextlib.suppress(NotImplementedError):  # not on Windows
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
     ok = False
     async with asyncio.TaskGroup() as tasks:
         for room in rooms:

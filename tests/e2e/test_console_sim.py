@@ -161,18 +161,24 @@ async def test_console_sim_draws_the_room_and_follows_the_meeting_until_terminat
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    assert sim.stdout is not None
-    try:
-        seen = b""
+    stdout = sim.stdout
+    assert stdout is not None
+    seen = b""
+
+    async def read_until(*wanted: bytes) -> None:
+        nonlocal seen
         async with asyncio.timeout(20):
-            while b"Ana" not in seen or b"online" not in seen:
-                seen += await sim.stdout.read(4096)
+            while not all(w in seen for w in wanted):
+                chunk = await stdout.read(4096)
+                assert chunk, "the simulator ended early"
+                seen += chunk
+
+    try:
+        await read_until(b"Ana", b"online")
         async with Client.connect(shared_server, hall.token("chair")) as chair:
             answer = await chair.command("floor.request", {"participant": hall.id("bo")})
             assert answer["t"] == "ack"
-            async with asyncio.timeout(20):
-                while b"R1" not in seen:
-                    seen += await sim.stdout.read(4096)
+            await read_until(b"R1")
         sim.terminate()
         out, err = await asyncio.wait_for(sim.communicate(), 20)
     finally:
@@ -184,3 +190,39 @@ async def test_console_sim_draws_the_room_and_follows_the_meeting_until_terminat
     assert b"A03" not in seen  # --consoles 2: A01 and A02 only
     summary = json.loads(out.decode().strip().splitlines()[-1])
     assert summary["rooms"][0]["waiting"] == ["A02"]
+
+
+async def test_sigterm_cuts_a_scenario_short_with_a_failure(
+    shared_server: Server, tmp_path: Path
+) -> None:
+    """A scenario waiting for a grant that never comes: SIGTERM ends it at once, status 1."""
+    hall = make_hall(shared_server)
+    scenario = tmp_path / "never.txt"
+    scenario.write_text("0 press A01 request\n+0 wait A01 live 120\n")
+    sim = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "floor.devices.sim",
+        "--url",
+        shared_server.ws_url,
+        "--token",
+        hall.token("A"),
+        "--scenario",
+        str(scenario),
+        "--quiet",
+        "--log-level",
+        "info",
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stderr = sim.stderr
+    assert stderr is not None
+    try:
+        async with asyncio.timeout(20):
+            while b"online as" not in (line := await stderr.readline()):
+                assert line, "the simulator ended early"
+        sim.terminate()
+        assert await asyncio.wait_for(sim.wait(), 20) == 1
+    finally:
+        if sim.returncode is None:
+            sim.kill()
+            await sim.wait()
