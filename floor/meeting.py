@@ -156,6 +156,7 @@ class MeetingHost:
         self._snapshot_seq = 0
         self._noops: dict[str, dict[str, int]] = {}
         self._behind = False
+        self._log_down = False
         self.repair_every_s: float | None = None
         """With other writers (a cluster), how often to compare our seq with the log's."""
         self._next_repair = 0.0
@@ -235,9 +236,15 @@ class MeetingHost:
         try:
             await self.catch_up()
         except StoreError:
-            log.warning("meeting %s: cannot read the log to catch up", self.meeting)
+            if not self._log_down:
+                log.warning("meeting %s: cannot read the log to catch up", self.meeting)
+            self._log_down = True
             self._behind = True
             await asyncio.sleep(0.2)
+        else:
+            if self._log_down:
+                log.warning("meeting %s: the log is back", self.meeting)
+            self._log_down = False
 
     async def _wait_for_work(self) -> None:
         if self._queue or self._behind:
@@ -327,20 +334,23 @@ class MeetingHost:
                 try:
                     await self.catch_up()
                     continue
-                except StoreError:
-                    log.exception("meeting %s: cannot catch up with the log", self.meeting)
-                    failed = Rejection(
-                        Code.INTERNAL, "The meeting's log is unavailable; try again."
-                    )
-                    outcomes = [failed] * len(batch)
+                except StoreError as e:
+                    log.warning("meeting %s: cannot catch up with the log: %s", self.meeting, e)
+                    outcomes = [LOG_DOWN] * len(batch)
                     events = []
                     break
-            except (StoreError, ValueError):
-                log.exception("meeting %s: the log refused a write", self.meeting)
+            except (StoreError, ValueError) as e:
+                if isinstance(e, ValueError):  # a bug: records the log cannot take
+                    log.exception("meeting %s: the log refused a write", self.meeting)
+                else:
+                    log.warning("meeting %s: the log refused a write: %s", self.meeting, e)
                 outcomes = [LOG_DOWN] * len(batch)
                 events = []
                 await asyncio.sleep(0.2)  # do not spin on a failing log
                 break
+            if self.epoch is None:  # the first write named the log: learn its epoch
+                with contextlib.suppress(StoreError):  # before anyone sees the new seq
+                    self.epoch = await self.log.epoch(self.meeting)
             break
         self.stats["commands"] += len(batch)
         self.stats["batches"] += 1
@@ -351,9 +361,6 @@ class MeetingHost:
             self._remember_noop(submission, outcome)
             if submission.reply is not None:
                 submission.reply(outcome)
-        if self.epoch is None and self.state.seq > 0:
-            with contextlib.suppress(StoreError):
-                self.epoch = await self.log.epoch(self.meeting)
         if self.state.seq - self._snapshot_seq >= SNAPSHOT_EVERY:
             await self._save_snapshot()
 

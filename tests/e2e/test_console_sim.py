@@ -216,10 +216,12 @@ async def test_sigterm_cuts_a_scenario_short_with_a_failure(
     )
     stderr = sim.stderr
     assert stderr is not None
+    said = b""
     try:
         async with asyncio.timeout(20):
             while b"online as" not in (line := await stderr.readline()):
-                assert line, "the simulator ended early"
+                said += line
+                assert line, f"the simulator ended early: {said.decode()}"
         sim.terminate()
         assert await asyncio.wait_for(sim.wait(), 20) == 1
     finally:
