@@ -136,4 +136,7 @@ def describe(links: dict[str, Any], base_url: str) -> str:
     for d in links["delegates"]:
         lines.append(f"    {d['name']} ({d['delegation']}): {b}{d['link']}")
     lines.append(f"  room device {links['device']['id']} token: {links['device']['token']}")
+    ws = b.replace("http", "ws", 1)
+    token = links["device"]["token"]
+    lines.append(f"  its consoles: floor console-sim --url {ws}/ws --token={token}")
     return "\n".join(lines)

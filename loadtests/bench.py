@@ -55,6 +55,7 @@ class Plan:
     workers: int
     cluster_n: int
     broadcast: bool
+    devices: int = 2
 
 
 FULL = Plan((2000, 5000), 100, 100, 1000, 50, 4, 10, 2000, 200, 1500, 65536, 2, 2000, True)
@@ -79,9 +80,9 @@ async def open_session(
             servers = [BaselineServer(scratch, mode).start()]
     first = servers[0]
     roster = (
-        provision(f"http://127.0.0.1:{first.port}", n)
+        provision(f"http://127.0.0.1:{first.port}", n, devices=plan.devices)
         if target.startswith("floor")
-        else fake_roster(n)
+        else fake_roster(n, plan.devices)
     )
     load = Load(plan.workers)
     await load.start()
@@ -99,6 +100,9 @@ async def open_session(
             spec["rcvbuf"] = 4096
         spec["port"] = server.port
         specs.append(spec)
+    for i, token in enumerate(roster.devices):  # consoles: msgpack, no chat
+        port = servers[i % len(servers)].port
+        specs.append({"token": token, "codec": "msgpack", "strict": False, "port": port})
     by_port: dict[int, list[dict[str, Any]]] = {}
     for spec in specs:
         by_port.setdefault(spec.pop("port"), []).append(spec)
@@ -115,7 +119,7 @@ async def open_session(
         f"   connected {summary['connected']} of {n} in {summary.get('seconds', 0):.1f} s; "
         f"failures {summary['failures']}; retried {summary.get('retried')}"
     )
-    if summary["connected"] != n:
+    if summary["connected"] != len(specs):
         raise RuntimeError(f"{target}: {summary['connected']} of {n} connected: {summary}")
     await asyncio.sleep(1.0)  # let the welcomes drain before measuring memory
     return session, servers, rss_before
@@ -349,10 +353,10 @@ def targets(results: list[sc.Result], plan: Plan) -> str:
         if f:
             secs = f.extra.get("all_resumed_s")
             add(f"reconnect storm, N={n}: all resumed, zero loss, ≤ 10 s",
-                f"{f.extra.get('resumed')}/{n} resumed in {secs:.2f} s, "
+                f"{f.extra.get('resumed')}/{n + plan.devices} resumed in {secs:.2f} s, "
                 f"{f.delivered}/{f.expected} missed events delivered",
                 ratio(secs, b.extra.get("all_resumed_s") if b else None) + " baseline",
-                f.correct and f.extra.get("resumed") == n and (secs or 99) <= 10)
+                f.correct and f.extra.get("resumed") == n + plan.devices and (secs or 99) <= 10)
     f = find(results, "slow consumers", "floor", plan.slow_n)
     if f:
         change = f.extra.get("p99_change_pct")

@@ -349,10 +349,10 @@ async def reconnect_storm(session: Session, missed: int, text: str) -> Result:
     result.expected = session.n * missed
     meter.into(result)
     result.extra["resumed"] = resumed
-    if resumed != session.n or not ok:
+    if resumed != session.load.n or not ok:
         result.correct = False
         result.problems.append(
-            f"{resumed} of {session.n} resumed ({connected} connected, "
+            f"{resumed} of {session.load.n} resumed ({connected} connected, "
             f"failures {[a['failures'] for a in answers if a['failures']][:2]})"
         )
     return await verify(session, result, seq or None)

@@ -167,10 +167,15 @@ class Roster:
     meeting: str
     chair: str
     delegates: list[str]
+    devices: list[str] = field(default_factory=list)
 
 
-def provision(base: str, n: int, title: str = "Plenary") -> Roster:
-    """A meeting with a chair and `n` delegates (imported as CSV, 1,000 rows a request)."""
+def provision(
+    base: str, n: int, title: str = "Plenary", devices: int = 0, seats: int = 20
+) -> Roster:
+    """A meeting with a chair and `n` delegates (imported as CSV, 1,000 rows a request);
+    the first `devices` × `seats` delegates sit in the room, at the consoles of `devices`
+    room devices (conference-microphone bridges)."""
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
         r = http.post("/api/meetings", json={"title": title})
@@ -184,9 +189,11 @@ def provision(base: str, n: int, title: str = "Plenary") -> Roster:
         chair = r.json()["token"]
         tokens: list[str] = []
         for start in range(0, n, 1000):
-            rows = ["name,delegation,role,attendance"]
+            rows = ["name,delegation,role,attendance,seat"]
             rows += [
-                f"Delegate {i},State {i % 193},delegate,remote"
+                f"Delegate {i},State {i % 193},delegate,onsite,S{i}"
+                if i < devices * seats
+                else f"Delegate {i},State {i % 193},delegate,remote,"
                 for i in range(start, min(n, start + 1000))
             ]
             r = http.post(
@@ -198,11 +205,24 @@ def provision(base: str, n: int, title: str = "Plenary") -> Roster:
             body = r.json()
             assert not body["errors"], body["errors"][:3]
             tokens += [c["token"] for c in body["created"]]
-    return Roster(meeting, chair, tokens)
+        consoles: list[str] = []
+        for d in range(devices):
+            room = [f"S{i}" for i in range(d * seats, min(n, (d + 1) * seats))]
+            r = http.post(
+                f"/api/meetings/{meeting}/devices", json={"name": f"Room {d}", "seats": room}
+            )
+            r.raise_for_status()
+            consoles.append(r.json()["token"])
+    return Roster(meeting, chair, tokens, consoles)
 
 
-def fake_roster(n: int) -> Roster:
-    return Roster("m-baseline", "chair-token", [f"tok{i:06d}" for i in range(n)])
+def fake_roster(n: int, devices: int = 0) -> Roster:
+    return Roster(
+        "m-baseline",
+        "chair-token",
+        [f"tok{i:06d}" for i in range(n)],
+        [f"dev{i:03d}" for i in range(devices)],
+    )
 
 
 def workdir() -> Path:

@@ -363,7 +363,7 @@ class Client:
             self._violation(f"event {seq} after {last}: {seq - last - 1} missing")
         self.last_seq = seq
         self.events += 1
-        if self.sink.recording:
+        if self.sink.recording and self.strict:
             self.sink.event(seq, now)
         if message is not None and self.keep:
             self.inbox.append(message)

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
 import signal
 import sys
@@ -106,7 +107,10 @@ class Recent(logging.Handler):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", required=True, help="the server's websocket, ws://HOST:PORT/ws")
     parser.add_argument(
-        "--token", action="append", default=[], help="a device token: one room (repeat)"
+        "--token",
+        action="append",
+        default=[],
+        help="a device token: one room (repeat; write --token=T, as a token may begin with -)",
     )
     parser.add_argument("--tokens-file", type=Path, help="device tokens, one per line")
     parser.add_argument("--scenario", type=Path, help="a scenario file to play")
@@ -129,7 +133,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _tokens(options: argparse.Namespace) -> list[str]:
+    """The device tokens: --token, --tokens-file, and FLOOR_DEVICE_TOKEN (which keeps a
+    token out of the process list)."""
     tokens: list[str] = list(options.token)
+    from_environment = os.environ.get("FLOOR_DEVICE_TOKEN", "").strip()
+    if from_environment:
+        tokens.append(from_environment)
     if options.tokens_file is not None:
         text = options.tokens_file.read_text()
         tokens.extend(line.strip() for line in text.splitlines() if line.strip())
@@ -145,7 +154,10 @@ def run(options: argparse.Namespace) -> int:
         print(f"console-sim: {e}", file=sys.stderr)
         return 2
     if not tokens:
-        print("console-sim: at least one --token (or --tokens-file) is needed", file=sys.stderr)
+        print(
+            "console-sim: a device token is needed (--token, --tokens-file, FLOOR_DEVICE_TOKEN)",
+            file=sys.stderr,
+        )
         return 2
     level = (options.log_level or "warning").upper()
     recent = Recent()

@@ -89,13 +89,14 @@ def test_the_view_draws_each_console_with_its_occupant() -> None:
 
 
 def test_the_simulator_refuses_a_bad_command_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No token, a missing or bad scenario: exit status 2 and a message, before connecting."""
+    monkeypatch.delenv("FLOOR_DEVICE_TOKEN", raising=False)
     bad = tmp_path / "bad.txt"
     bad.write_text("0 press A1 request\n1 jump\n")
     assert main(["--url", "ws://127.0.0.1:9/ws"]) == 2
-    assert "--token" in capsys.readouterr().err
+    assert "a device token is needed" in capsys.readouterr().err
     assert main(["--url", "ws://127.0.0.1:9/ws", "--token", "t", "--scenario", str(bad)]) == 2
     assert "line 2: unknown step" in capsys.readouterr().err
     missing = tmp_path / "none.txt"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -47,8 +48,7 @@ async def test_console_sim_and_browsers_run_one_meeting_with_one_list(
         "console-sim",
         "--url",
         shared_server.ws_url,
-        "--token",
-        hall.token("A"),
+        f"--token={hall.token('A')}",  # `=`: a token may begin with "-"
         "--scenario",
         str(scenario),
         "--quiet",
@@ -154,8 +154,7 @@ async def test_console_sim_draws_the_room_and_follows_the_meeting_until_terminat
         "console-sim",
         "--url",
         shared_server.ws_url,
-        "--token",
-        hall.token("A"),
+        f"--token={hall.token('A')}",  # `=`: a token may begin with "-"
         "--consoles",
         "2",
         stdout=asyncio.subprocess.PIPE,
@@ -195,7 +194,8 @@ async def test_console_sim_draws_the_room_and_follows_the_meeting_until_terminat
 async def test_sigterm_cuts_a_scenario_short_with_a_failure(
     shared_server: Server, tmp_path: Path
 ) -> None:
-    """A scenario waiting for a grant that never comes: SIGTERM ends it at once, status 1."""
+    """A scenario waiting for a grant that never comes: SIGTERM ends it at once, status 1.
+    (The token comes from the environment, out of the process list.)"""
     hall = make_hall(shared_server)
     scenario = tmp_path / "never.txt"
     scenario.write_text("0 press A01 request\n+0 wait A01 live 120\n")
@@ -205,14 +205,13 @@ async def test_sigterm_cuts_a_scenario_short_with_a_failure(
         "floor.devices.sim",
         "--url",
         shared_server.ws_url,
-        "--token",
-        hall.token("A"),
         "--scenario",
         str(scenario),
         "--quiet",
         "--log-level",
         "info",
         stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "FLOOR_DEVICE_TOKEN": hall.token("A")},
     )
     stderr = sim.stderr
     assert stderr is not None
