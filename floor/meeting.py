@@ -415,7 +415,8 @@ class MeetingHost:
     # --- fan-out ---------------------------------------------------------------------------
 
     def _fan_out(self, events: list[Event], started: float) -> None:
-        logged = list(self._ring)[-len(events) :]
+        ring = self._ring  # the batch's entries are its last (not a copy of 20,000)
+        logged = [ring[-k] for k in range(len(events), 0, -1)]
         everyone = tuple(range(len(events)))
         chats = [e.data for e in events if isinstance(e.data, ev.ChatPosted | ev.ChatDeleted)]
         # Chat to all is seen by every role but devices: then what a connection gets
@@ -453,14 +454,19 @@ class MeetingHost:
         """Seats for devices, removed participants closed, changed roles re-viewed."""
         removed: set[str] = set()
         updated: set[str] = set()
+        only_chat = True
         for event in events:
+            only_chat = only_chat and isinstance(event.data, ev.ChatPosted | ev.ChatDeleted)
             if isinstance(event.data, ev.ParticipantRemoved):
                 removed.add(event.data.participant)
             elif isinstance(event.data, ev.ParticipantUpdated):
                 updated.add(event.data.participant.id)
         seats_of: dict[str, views.Seats] = {}
         # Only removals and role changes need a walk over every connection; seats go to
-        # devices alone (a chat to a thousand delegates must not cost a second walk).
+        # devices alone (a chat to a thousand delegates must not cost a second walk),
+        # and chat never moves a seat (no need to recompute every device's seats).
+        if only_chat:
+            return
         watched = self.subscribers if removed or updated else self._devices
         for sub in list(watched):
             pid = sub.viewer.id

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import secrets
 import signal
 import time
+import traceback
 from collections import deque
 from typing import Any
 
@@ -73,7 +75,10 @@ class Baseline:
             MSGPACK: Frame(Opcode.BINARY, as_msgpack).serialize(mask=False),
         }
         for connection, protocol in self.connections.items():
-            connection.transport.write(frames[protocol])
+            try:  # noqa: SIM105 - cheaper than suppress() in the hot loop
+                connection.transport.write(frames[protocol])
+            except RuntimeError:  # closing (write_eof done); its handler removes it
+                pass
 
     async def handler(self, connection: ServerConnection) -> None:
         protocol = connection.subprotocol or JSON
@@ -127,13 +132,17 @@ class Baseline:
                 args = message.get("args") or {}
                 self.fan_out(*self._event(str(message.get("name")), who, args))
                 ack = {"t": "ack", "id": message.get("id"), "seq": self.seq}
-                connection.transport.write(
-                    Frame(
-                        Opcode.BINARY if binary else Opcode.TEXT, encode(ack)
-                    ).serialize(mask=False)
-                )
+                with contextlib.suppress(RuntimeError):
+                    connection.transport.write(
+                        Frame(Opcode.BINARY if binary else Opcode.TEXT, encode(ack)).serialize(
+                            mask=False
+                        )
+                    )
         except ConnectionClosed:
             pass
+        except Exception:
+            traceback.print_exc()
+            raise
         finally:
             self.connections.pop(connection, None)
 

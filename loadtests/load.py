@@ -63,7 +63,8 @@ class Load:
         return sum(ProcStat.read(pid).cpu_s for pid in [*self.pids, os.getpid()])
 
     async def _ask(self, process: asyncio.subprocess.Process, request: dict[str, Any]) -> Any:
-        assert process.stdin is not None and process.stdout is not None
+        assert process.stdin is not None
+        assert process.stdout is not None
         process.stdin.write((json.dumps(request) + "\n").encode())
         await process.stdin.drain()
         line = await asyncio.wait_for(process.stdout.readline(), request.get("timeout", 60) + 120)
@@ -76,7 +77,9 @@ class Load:
 
     async def each(self, requests: list[dict[str, Any]]) -> list[Any]:
         return list(
-            await asyncio.gather(*(self._ask(p, r) for p, r in zip(self.processes, requests)))
+            await asyncio.gather(
+                *(self._ask(p, r) for p, r in zip(self.processes, requests, strict=True))
+            )
         )
 
     async def all(self, request: dict[str, Any]) -> list[Any]:
@@ -100,8 +103,14 @@ class Load:
         ]
         answers = await self.each(
             [
-                {"op": "connect", "host": host, "port": port, "clients": part,
-                 "concurrency": max(1, concurrency // self.size), "timeout": 300}
+                {
+                    "op": "connect",
+                    "host": host,
+                    "port": port,
+                    "clients": part,
+                    "concurrency": max(1, concurrency // self.size),
+                    "timeout": 300,
+                }
                 for part in parts
             ]
         )
@@ -120,13 +129,15 @@ class Load:
     async def record(self, on: bool = True) -> None:
         await self.all({"op": "record", "on": on})
 
-    async def wait(
-        self, seq: int, timeout: float = 30, expect: list[int] | None = None
-    ) -> bool:
+    async def wait(self, seq: int, timeout: float = 30, expect: list[int] | None = None) -> bool:
         answers = await self.each(
             [
-                {"op": "wait", "seq": seq, "timeout": timeout,
-                 "expect": None if expect is None else expect[w]}
+                {
+                    "op": "wait",
+                    "seq": seq,
+                    "timeout": timeout,
+                    "expect": None if expect is None else expect[w],
+                }
                 for w in range(self.size)
             ]
         )

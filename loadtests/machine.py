@@ -83,6 +83,6 @@ def describe() -> str:
     except (OSError, ValueError, IndexError):
         pass
     return (
-        f"{cores()} × {model}{memory}; Linux {platform.release()}; "
+        f"{cores()} x {model}{memory}; Linux {platform.release()}; "
         f"Python {platform.python_version()}"
     )

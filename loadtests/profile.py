@@ -50,10 +50,22 @@ async def amain(options: argparse.Namespace) -> None:
     session, servers, _ = await open_session(options.target, options.n, FULL, scratch)
     out = Path(options.out)
     try:
-        recorder = subprocess.Popen(
-            [spy, "record", "--pid", str(session.pids[0]), "--rate", "250", "--nonblocking",
-             "--format", "raw", "-o", str(out.with_suffix(".txt")), "--duration",
-             str(options.seconds)],
+        recorder = subprocess.Popen(  # noqa: ASYNC220 - py-spy runs beside the loop
+            [
+                spy,
+                "record",
+                "--pid",
+                str(session.pids[0]),
+                "--rate",
+                "250",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "-o",
+                str(out.with_suffix(".txt")),
+                "--duration",
+                str(options.seconds),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -61,13 +73,16 @@ async def amain(options: argparse.Namespace) -> None:
         for _ in range(100):  # bounded; stops when the recorder is done
             if recorder.poll() is not None:
                 break
-            if options.burst:
+            if options.opening:
+                opening = await sc.opening_burst(session, 1000)
+                cpu = f"server {opening.server_cpu:.0f}%, load {opening.load_cpu:.0f}%"
+                print(f"opening burst: {opening.extra}; {cpu}", flush=True)
+            elif options.burst:
                 burst = await sc.fan_out_burst(session, 100, text)
                 print(f"burst {burst.throughput:.0f} events/s", flush=True)
             else:
                 rounds, _ = await sc.fan_out_rounds(session, 50, text)
-                print(f"rounds p50 {rounds.pct(0.5):.1f} p99 {rounds.pct(0.99):.1f} ms",
-                      flush=True)
+                print(f"rounds p50 {rounds.pct(0.5):.1f} p99 {rounds.pct(0.99):.1f} ms", flush=True)
         recorder.wait(60)
     finally:
         await close_session(session, servers)
@@ -81,6 +96,7 @@ def main() -> None:
     parser.add_argument("--target", default="floor")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--burst", action="store_true", help="bursts instead of rounds")
+    parser.add_argument("--opening", action="store_true", help="opening bursts instead")
     parser.add_argument("--out", default="/tmp/floor-profile")
     asyncio.run(amain(parser.parse_args()))
 

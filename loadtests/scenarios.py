@@ -9,6 +9,7 @@ clock, shared by all processes on Linux).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -38,15 +39,24 @@ class Result:
     rss_per_conn: float | None = None
     server_cpu: float | None = None
     load_cpu: float | None = None
+    server_cpu_s: float | None = None
     correct: bool = True
     problems: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cost_us(self) -> float | None:
+        """Server CPU per event delivered (µs): the server's efficiency, whatever the
+        generator's speed."""
+        if self.server_cpu_s is None or not self.delivered:
+            return None
+        return 1e6 * self.server_cpu_s / self.delivered
 
     def pct(self, q: float) -> float | None:
         if not self.latencies_ms:
             return None
         ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @dataclass
@@ -87,6 +97,7 @@ class Meter:
         wall = max(1e-6, time.monotonic() - self.wall)
         result.server_cpu = 100 * (self.session.server_cpu() - self.server) / wall
         result.load_cpu = 100 * (self.session.load.cpu() - self.load) / wall
+        result.server_cpu_s = self.session.server_cpu() - self.server
         return result
 
 
@@ -218,7 +229,7 @@ async def chat_storm(
         per_client=per_sender,
         name="chat.send",
         args={"to": "all", "text": text},
-        timeout=30,
+        timeout=60,
     )
     results = [r for a in answers for r in a["results"]]
     refused = [r for r in results if r[2] is None or r[4] is not None]
@@ -246,16 +257,40 @@ async def chat_storm(
 # --- opening burst -----------------------------------------------------------------------
 
 
+async def fanouts(session: Session) -> tuple[float, float]:
+    """How many batches the server has fanned out so far, and the seconds they took from
+    decision to every frame handed to its connection (Floor's /metrics)."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=f"http://{session.host}:{session.port}") as http:
+        r = await http.get("/metrics", timeout=30)
+    count = seconds = 0.0
+    for line in r.text.splitlines():
+        if line.startswith("floor_fanout_seconds_count"):
+            count = float(line.split()[-1])
+        elif line.startswith("floor_fanout_seconds_sum"):
+            seconds = float(line.split()[-1])
+    return count, seconds
+
+
 async def opening_burst(session: Session, requesters: int, window: float = 0.1) -> Result:
     """`requesters` delegates request the floor within `window` seconds."""
     load = session.load
     result = Result("opening burst", session.target, session.n)
     indices = list(range(min(requesters, session.n)))
+    batches = await fanouts(session)
     await load.record()
     meter = Meter(session)
     at = time.monotonic() + 0.3
     answers = await load.per_client(
-        "commands", indices, at=at, spread=window, name="floor.request", args={}, timeout=10
+        "commands",
+        indices,
+        at=at,
+        spread=window,
+        name="floor.request",
+        args={},
+        timeout=20,
+        quiet=True,
     )
     results = sorted((r for a in answers for r in a["results"]), key=lambda r: r[2] or 0)
     refused = [r for r in results if r[2] is None or r[4] is not None]
@@ -269,14 +304,13 @@ async def opening_burst(session: Session, requesters: int, window: float = 0.1) 
     acked = [1000 * (r[3] - r[1]) for r in results if r[3] is not None]
     result.latencies_ms = acked
     everyone_ms = (
-        1000 * (max(receipts.seqs[s][2] for s in seqs if s in receipts.seqs) - at)
-        if seqs
-        else None
+        1000 * (max(receipts.seqs[s][2] for s in seqs if s in receipts.seqs) - at) if seqs else None
     )
-    inversions = sum(
-        1 for a, b in zip(results, results[1:], strict=False) if b[1] < a[1] - INVERSION_S
-    )
+    inversions = sum(1 for a, b in itertools.pairwise(results) if b[1] < a[1] - INVERSION_S)
     result.extra.update(
+        batches=(await fanouts(session))[0] - batches[0],
+        server_fanout_ms=1000 * ((await fanouts(session))[1] - batches[1]),
+        frames=receipts.frames,
         sent_within_ms=1000 * sent_window,
         all_acked_ms=max(acked) if acked else None,
         everyone_final_ms=everyone_ms,
@@ -297,9 +331,12 @@ async def opening_burst(session: Session, requesters: int, window: float = 0.1) 
         if queue is not None and len(queue) < len(seqs):
             result.correct = False
             result.problems.append(f"queue holds {len(queue)} of {len(seqs)} requests")
-        order = [e["data"]["request"] for e in session.chair.inbox
-                 if e.get("t") == "event" and e.get("name") == "floor.requested"]
-        if queue is not None and [q["id"] for q in queue][-len(order):] != order[-len(queue):]:
+        order = [
+            e["data"]["request"]
+            for e in session.chair.inbox
+            if e.get("t") == "event" and e.get("name") == "floor.requested"
+        ]
+        if queue is not None and [q["id"] for q in queue][-len(order) :] != order[-len(queue) :]:
             result.correct = False
             result.problems.append("the final list is not in log (arrival) order")
     return await verify(session, result, final)
@@ -335,8 +372,9 @@ async def reconnect_storm(session: Session, missed: int, text: str) -> Result:
     seq = 0
     for i in range(missed):
         _, seq = await publish(session.chair, f"{text} (while away {i})")
-    answers = await load.all({"op": "reconnect", "resume": True, "concurrency": 1000,
-                              "timeout": 120})
+    answers = await load.all(
+        {"op": "reconnect", "resume": True, "concurrency": 1000, "timeout": 120}
+    )
     resumed = sum(a["resumed"] for a in answers)
     connected = sum(a["connected"] for a in answers)
     ok = await load.wait_all(seq, timeout=30) if seq else True
@@ -373,6 +411,11 @@ async def slow_consumers(
     for index in range(session.n):
         if index not in slow_set:
             expect[load.where(index)[0]] += 1
+    # Fresh connections (a resume: a small welcome) for the slow ones: the kernel grows a
+    # socket's send buffer while it carries a large welcome (the whole roster), and would
+    # then hide megabytes of backlog from the server's own bounded queue.
+    await load.per_client("drop", slow)
+    await load.all({"op": "reconnect", "resume": True, "timeout": 60})
     await load.per_client("pause", slow)
     measured, published = await fan_out_rounds(session, rounds, text, expect=expect)
     result.latencies_ms = measured.latencies_ms

@@ -142,7 +142,7 @@ class BaselineServer(Process):
 
     def start(self) -> BaselineServer:
         argv = [sys.executable, "-m", "loadtests.baseline", "--port", str(self.port)]
-        self._start(argv + ["--mode", self.mode])
+        self._start([*argv, "--mode", self.mode])
         return self
 
 
@@ -152,8 +152,19 @@ class Redis(Process):
         if binary is None:
             raise RuntimeError("redis-server is not installed")
         self._start(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--dir", str(self.workdir)]
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ]
         )
         return self
 
@@ -174,7 +185,7 @@ def provision(
     base: str, n: int, title: str = "Plenary", devices: int = 0, seats: int = 20
 ) -> Roster:
     """A meeting with a chair and `n` delegates (imported as CSV, 1,000 rows a request);
-    the first `devices` × `seats` delegates sit in the room, at the consoles of `devices`
+    the first `devices` x `seats` delegates sit in the room, at the consoles of `devices`
     room devices (conference-microphone bridges)."""
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     with httpx.Client(base_url=base, headers=headers, timeout=120) as http:

@@ -11,7 +11,8 @@ with one JSON line on stdout, in order. Requests (`op`):
 - `receipts`: per seq [count, first, last] receipt times (monotonic, comparable across
   processes on Linux), frames received, and this process's CPU seconds
 - `check` {final}: every client's verdict: violations, how far each strict one got
-- `drop` / `reconnect` {resume, concurrency}: abort every connection at once / reconnect
+- `drop` {indices?} / `reconnect` {resume, concurrency}: abort every connection (or the
+  chosen ones) at once / reconnect those not connected
 - `pause` {indices} / `unpause`: stop and restart reading (slow consumers)
 - `commands` {at, spread, indices, name, args, per_client, timeout}: the chosen clients
   send commands at scheduled loop times; answers with [index, sent, seq, answered, code]
@@ -25,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import random
 import resource
 import sys
 import time
@@ -32,6 +34,9 @@ from typing import Any
 
 from loadtests.machine import raise_open_files
 from loadtests.wsclient import Answer, Client, Sink
+
+ATTEMPTS = 8
+"""Connection attempts per client (a dropped handshake is retried, and counted)."""
 
 
 class Worker:
@@ -53,11 +58,10 @@ class Worker:
                     strict=spec.get("strict", True),
                     keep=spec.get("keep", False),
                     rcvbuf=spec.get("rcvbuf"),
+                    sampled=spec.get("sampled", True),
                 )
             )
-        return await self._connect_all(
-            self.clients[start:], False, request.get("concurrency", 200)
-        )
+        return await self._connect_all(self.clients[start:], False, request.get("concurrency", 200))
 
     async def _connect_all(
         self, clients: list[Client], resume: bool, concurrency: int
@@ -70,16 +74,16 @@ class Worker:
 
         async def one(client: Client) -> None:
             async with gate:
-                for attempt in range(3):
+                for attempt in range(ATTEMPTS):
                     try:
                         await client.connect(resume=resume, timeout=30)
                         last[0] = time.monotonic()
                         return
                     except (OSError, TimeoutError) as e:
                         retried[f"{type(e).__name__}: {str(e)[:60]}"] += 1
-                        if attempt == 2:
+                        if attempt == ATTEMPTS - 1:
                             failures[type(e).__name__ + str(e)[:60]] += 1
-                        await asyncio.sleep(0.05 * (attempt + 1))
+                        await asyncio.sleep(0.05 * (attempt + 1) * (1 + random.random()))
 
         await asyncio.gather(*(one(c) for c in clients))
         return {
@@ -101,7 +105,7 @@ class Worker:
     def receipts(self) -> dict[str, Any]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return {
-            "seqs": {str(k): v for k, v in self.sink.seqs.items()},
+            "seqs": {str(k): v for k, v in self.sink.merged().items()},
             "frames": self.sink.frames,
             "cpu": usage.ru_utime + usage.ru_stime,
         }
@@ -131,13 +135,19 @@ class Worker:
         }
 
     async def commands(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The chosen clients send commands on a schedule; then their answers are awaited.
+
+        With `quiet`, every client of this process stops reading while the schedule
+        runs, so that on a shared core the sends are not delayed by reading what they
+        cause (answers and receipts then come late by up to the window: pessimistic)."""
         loop = asyncio.get_running_loop()
         at = request["at"]
         spread = request.get("spread", 0.0)
         indices: list[int] = request["indices"]
         per_client = request.get("per_client", 1)
         interval = request.get("interval", 0.0)
-        results: list[list[Any]] = []
+        timeout = request.get("timeout", 30)
+        sent: list[tuple[int, float, asyncio.Future[Answer]]] = []
         total = max(1, len(indices))
 
         async def one(position: int, index: int) -> None:
@@ -147,22 +157,33 @@ class Worker:
                 delay = start + k * interval - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                sent = time.monotonic()
                 args = dict(request.get("args") or {})
                 if "text" in args:
                     args["text"] = f"{args['text']} {index}.{k}"
-                try:
-                    answer: Answer = await asyncio.wait_for(
-                        client.command(request["name"], args), request.get("timeout", 30)
-                    )
-                except (TimeoutError, ConnectionError) as e:
-                    results.append([index, sent, None, None, type(e).__name__])
-                    continue
-                message = answer.message
-                code = message.get("code") if message["t"] == "error" else None
-                results.append([index, sent, message.get("seq"), answer.at, code])
+                now = time.monotonic()
+                sent.append((index, now, client.command(request["name"], args)))
 
-        await asyncio.gather(*(one(p, i) for p, i in enumerate(indices)))
+        quiet = request.get("quiet", False)
+        if quiet:
+            await asyncio.sleep(max(0.0, at - 0.005 - loop.time()))
+            for client in self.clients:
+                client.pause()
+        try:
+            await asyncio.gather(*(one(p, i) for p, i in enumerate(indices)))
+        finally:
+            if quiet:
+                for client in self.clients:
+                    client.unpause()
+        results: list[list[Any]] = []
+        for index, when, future in sent:
+            try:
+                answer = await asyncio.wait_for(future, max(0.01, when + timeout - loop.time()))
+            except (TimeoutError, ConnectionError) as e:
+                results.append([index, when, None, None, type(e).__name__])
+                continue
+            message = answer.message
+            code = message.get("code") if message["t"] == "error" else None
+            results.append([index, when, message.get("seq"), answer.at, code])
         return {"results": results}
 
     async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -172,8 +193,7 @@ class Worker:
         if op == "record":
             self.sink.recording = bool(request.get("on", True))
             if self.sink.recording:
-                self.sink.seqs.clear()
-                self.sink.frames = 0
+                self.sink.clear()
             return {}
         if op == "wait":
             return await self.wait(request)
@@ -181,13 +201,14 @@ class Worker:
             return self.receipts()
         if op == "check":
             return self.check(request)
-        if op == "drop":
-            for client in self.clients:
+        if op == "drop":  # every client, or the chosen `indices`
+            chosen = self.clients
+            if request.get("indices") is not None:
+                chosen = [self.clients[i] for i in request["indices"]]
+            for client in chosen:
                 client.abort()
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and any(c.transport for c in self.clients):
-                await asyncio.sleep(0.01)
-            return {"dropped": sum(c.transport is None for c in self.clients)}
+            await _until_lost(chosen, 5)
+            return {"dropped": sum(c.transport is None for c in chosen)}
         if op == "reconnect":
             clients = [c for c in self.clients if not c.connected]
             return await self._connect_all(
@@ -210,9 +231,7 @@ class Worker:
             return {"ok": False}
         if op == "wait_closed":
             chosen = [self.clients[i] for i in request["indices"]]
-            deadline = time.monotonic() + request.get("timeout", 15)
-            while time.monotonic() < deadline and any(c.connected for c in chosen):
-                await asyncio.sleep(0.05)
+            await _until_lost(chosen, request.get("timeout", 15))
             return {"closed": sum(not c.connected for c in chosen)}
         if op == "commands":
             return await self.commands(request)
@@ -222,6 +241,12 @@ class Worker:
             await asyncio.sleep(0.2)
             return {}
         raise ValueError(f"unknown op {op}")
+
+
+async def _until_lost(clients: list[Client], timeout: float) -> None:
+    waiting = [c.lost for c in clients if c.lost is not None and not c.lost.done()]
+    if waiting:
+        await asyncio.wait(waiting, timeout=timeout)
 
 
 async def main() -> None:
