@@ -58,7 +58,9 @@ def connect(url: str, *, timeout: float = 5.0) -> Client:
     }
     if parts.scheme in CLUSTER_SCHEMES:
         plain = urlunsplit(parts._replace(scheme=CLUSTER_SCHEMES[parts.scheme]))
-        cluster: RedisCluster = RedisCluster.from_url(plain, **options)
+        # redis-py's cluster client fails at once (no waiting) past max_connections per
+        # node, 100 by default: a join storm of hundreds of hellos would exceed it
+        cluster: RedisCluster = RedisCluster.from_url(plain, max_connections=1024, **options)
         return cluster
     if parts.scheme in PLAIN_SCHEMES:
         client: Redis = Redis.from_url(url, **options)

@@ -14,10 +14,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from floor.errors import Unavailable
+from floor.hosts import UnknownMeeting
 from floor.meeting import Outcome, Submission, Subscriber, epoch_ms
 from floor.state import Accepted
 from floor.state.rejection import Code
 from floor.state.views import Viewer
+from floor.store.port import StoreError
 from floor.transport import codecs
 from floor.transport.auth import token_hash
 from floor.transport.session import Close, Hello, Reply, Session, Submit, error, rejection_message
@@ -111,7 +114,15 @@ async def _serve(floor: Floor, codec: codecs.Codec, outbox: DirectOutbox, receiv
     if isinstance(hello, Close):
         outbox.close(hello.code, hello.reason)
         return
-    attached = await _attach(floor, hello, codec, outbox)
+    try:
+        attached = await _attach(floor, hello, codec, outbox)
+    except UnknownMeeting:  # a credential whose meeting has no log any more
+        outbox.close(4001, "bad or revoked token")
+        return
+    except (StoreError, Unavailable) as e:
+        log.warning("cannot admit a client now: %s", e)
+        outbox.close(1013, "try again later")  # the log or the meeting is unavailable
+        return
     if attached is None:
         return
     host, subscriber = attached
