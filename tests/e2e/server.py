@@ -104,7 +104,14 @@ class Meeting:
 
 
 class Server:
-    def __init__(self, data: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data: Path,
+        *extra: str,
+        env: dict[str, str] | None = None,
+        admin_token: str | None = ADMIN_TOKEN,
+    ) -> None:
+        self.admin_token = admin_token
         self.data = data
         self.port = free_port()
         self.extra = extra
@@ -142,8 +149,7 @@ class Server:
                 str(self.port),
                 "--data",
                 str(self.data),
-                "--admin-token",
-                ADMIN_TOKEN,
+                *(("--admin-token", self.admin_token) if self.admin_token else ()),
                 "--log-level",
                 "warning",
                 *self.extra,
