@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.server import Meeting, Server
+from tests.e2e.server import Meeting, Server, wait_until
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 Browser = playwright_api.Browser
@@ -498,3 +498,48 @@ def test_observers_request_only_when_the_meeting_allows(pages: Pages, server: Se
     expect(page.locator("#request")).to_be_visible()
     request(page)
     expect(queue_names(chair)).to_have_text(["Observer"])
+
+
+def test_chair_changes_settings_and_assigns_seats(pages: Pages, server: Server) -> None:
+    """The meeting settings' checkboxes and the participants' seat editor reach the server."""
+    r = room(server)
+    chair = pages.open("chair", r.chair["token"])
+    settings = r.meeting.state()["state"]["meeting"]["settings"]
+    assert settings["cut_at_limit"] is False
+    assert settings["one_request_per_delegation"] is False
+
+    chair.locator("#meeting-settings summary").click()
+    cut = chair.get_by_label("Cut the microphone when time runs out")
+    one = chair.get_by_label("One request per delegation")
+    expect(cut).not_to_be_checked()
+    cut.check()
+    one.press("Space")  # the keyboard works too
+    expect(one).to_be_checked()
+    wait_until(
+        lambda: r.meeting.state()["state"]["meeting"]["settings"]["one_request_per_delegation"]
+    )
+    settings = r.meeting.state()["state"]["meeting"]["settings"]
+    assert settings["cut_at_limit"] is True
+    assert settings["observers_may_speak"] is False
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    chair.screenshot(path=SCREENSHOTS / "chair-settings-en.png")
+
+    ana = chair.locator("#people .person", has_text="Ana Lima")
+    ana.get_by_role("button", name="Give Ana Lima (Brazil) a seat").click()
+    field = ana.get_by_role("textbox", name="Seat for Ana Lima (Brazil)")
+    expect(field).to_be_focused()
+    field.fill("B7")
+    field.press("Enter")
+    expect(ana.get_by_role("button", name=re.compile(r"\(now B7\)$"))).to_be_focused()
+    assert r.meeting.state()["state"]["seats"].get("B7") == r.ana["id"]
+
+    bo = chair.locator("#people .person", has_text="Bo Berg")
+    bo.get_by_role("button", name=re.compile(r"seat of Bo Berg \(Sweden\) \(now A1\)")).click()
+    field = bo.get_by_role("textbox", name="Seat for Bo Berg (Sweden)")
+    expect(field).to_have_value("A1")
+    field.fill("")
+    field.press("Enter")
+    expect(bo.locator(".p-meta")).to_have_text("On site")
+    seats = r.meeting.state()["state"]["seats"]
+    assert "A1" not in seats
+    assert seats == {"B7": r.ana["id"]}

@@ -365,10 +365,21 @@ function personRow(p) {
       el("span", { class: "p-name", attrs: { dir: "auto" } }),
       el("span", { class: "p-delegation", attrs: { dir: "auto" } }),
     ),
-    el("span", { class: "p-line" }, el("span", { class: "p-mic badge" }), el("span", { class: "p-meta" })),
+    el(
+      "span",
+      { class: "p-line" },
+      el("span", { class: "p-mic badge" }),
+      el("span", { class: "p-meta" }),
+      el(
+        "label",
+        { class: "p-seat-edit", attrs: { hidden: true } },
+        el("input", { class: "p-seat-input", attrs: { type: "text", maxlength: "32", autocomplete: "off", spellcheck: "false" } }),
+      ),
+    ),
     el(
       "span",
       { class: "p-actions" },
+      el("button", { class: "button small", attrs: { type: "button", "data-action": "seat", "aria-expanded": "false" } }),
       el("button", { class: "button small", attrs: { type: "button", "data-action": "mute" } }),
       el("button", { class: "button small", attrs: { type: "button", "data-action": "inscribe" } }),
       el("button", { class: "button small", attrs: { type: "button", "data-action": "give" } }),
@@ -396,7 +407,7 @@ function fillPersonRow(state, row, p, index, total) {
   li.classList.toggle("speaking", speaking);
   const [dot, whoNode, line, actions] = li.children;
   const [nameNode, delegationNode] = whoNode.children;
-  const [micBadge, meta] = line.children;
+  const [micBadge, meta, seatEdit] = line.children;
   dot.title = online ? t("presence.online") : t("presence.offline");
   dot.setAttribute("aria-label", dot.title);
   setText(nameNode, p.name);
@@ -407,7 +418,14 @@ function fillPersonRow(state, row, p, index, total) {
   setText(micBadge, t(`mic.state_${mic}`));
   micBadge.hidden = mic === "unmuted";
   const name = `${p.name} (${p.delegation})`;
-  const [mute, inscribe, give, message] = actions.children;
+  const [seat, mute, inscribe, give, message] = actions.children;
+  setText(seat, t("people.seat"));
+  seat.setAttribute("aria-label", t(p.seat ? "people.seat_change_label" : "people.seat_label", { name, seat: p.seat || "" }));
+  seat.title = seat.getAttribute("aria-label");
+  const seatInput = seatEdit.firstElementChild;
+  seatInput.placeholder = t("people.seat_input");
+  seatInput.setAttribute("aria-label", t("people.seat_input_label", { name }));
+  seatInput.title = t("people.seat_input_hint");
   setText(mute, p.hard_muted ? t("people.unmute") : t("people.hard_mute"));
   mute.setAttribute("aria-label", t(p.hard_muted ? "people.unmute_label" : "people.hard_mute_label", { name }));
   mute.hidden = p.role === "chair";
@@ -476,7 +494,65 @@ $("#people").addEventListener("click", (e) => {
     case "message":
       chat.replyTo(p.id);
       break;
+    case "seat":
+      if (button.getAttribute("aria-expanded") === "true") closeSeatEditor(button.closest(".person"), true);
+      else openSeatEditor(button.closest(".person"), p);
+      break;
   }
+});
+
+// --- seats: a small inline editor per participant row --------------------------------------
+// "Seat" opens a text field in the row; Enter assigns the seat typed (an empty field clears
+// the participant's current seat), Escape or leaving the field cancels.
+
+function openSeatEditor(li, p) {
+  const editor = li.querySelector(".p-seat-edit");
+  const input = editor.querySelector("input");
+  const button = li.querySelector("button[data-action=seat]");
+  editor.hidden = false;
+  li.classList.add("editing-seat");
+  button.setAttribute("aria-expanded", "true");
+  input.value = p.seat || "";
+  input.focus();
+  input.select();
+}
+
+function closeSeatEditor(li, focusButton = false) {
+  const editor = li.querySelector(".p-seat-edit");
+  if (editor.hidden) return;
+  const button = li.querySelector("button[data-action=seat]");
+  editor.hidden = true;
+  li.classList.remove("editing-seat");
+  button.setAttribute("aria-expanded", "false");
+  if (focusButton) button.focus();
+}
+
+async function submitSeat(li) {
+  const p = client.state.participants[li.dataset.id];
+  const input = li.querySelector(".p-seat-input");
+  const value = input.value.trim();
+  closeSeatEditor(li, true); // focus back on the Seat button (not disabled: it would lose focus)
+  if (!p || value === (p.seat || "")) return;
+  if (value) await command("seat.assign", { seat: value, participant: p.id });
+  else await command("seat.assign", { seat: p.seat, participant: null });
+}
+
+$("#people").addEventListener("keydown", (e) => {
+  if (!e.target.matches(".p-seat-input")) return;
+  const li = e.target.closest(".person");
+  if (e.key === "Enter") {
+    e.preventDefault();
+    submitSeat(li);
+  } else if (e.key === "Escape") {
+    e.preventDefault();
+    closeSeatEditor(li, true);
+  }
+});
+$("#people").addEventListener("focusout", (e) => {
+  if (!e.target.matches(".p-seat-input")) return;
+  const li = e.target.closest(".person");
+  // leaving the field (not for its own Seat button, which toggles) cancels
+  if (e.relatedTarget !== li.querySelector("button[data-action=seat]")) closeSeatEditor(li);
 });
 
 const schedulePeople = scheduler(drawPeople);
@@ -530,6 +606,10 @@ function drawHeader(state) {
   const select = $("#meeting-status-select");
   if (document.activeElement !== select) select.value = state.meeting?.status || "open";
   document.body.dataset.meeting = state.meeting?.status || "open";
+  const settings = state.meeting?.settings || {};
+  for (const box of document.querySelectorAll("#meeting-settings input[data-setting]")) {
+    if (!box.dataset.pending) box.checked = settings[box.dataset.setting] === true;
+  }
   const limit = $("#default-limit");
   if (document.activeElement !== limit) limit.value = state.meeting?.settings?.default_limit_s ?? 180;
 }
@@ -582,6 +662,15 @@ $("#end").addEventListener("click", (e) => command("floor.release", {}, e.curren
 $("#grant-next").addEventListener("click", (e) => command("floor.grant", {}, e.currentTarget));
 $("#toggle-list").addEventListener("click", (e) => toggleList(e.currentTarget));
 $("#auto-mode").addEventListener("change", (e) => command("settings.update", { floor_mode: e.target.checked ? "auto" : "manual" }));
+for (const box of document.querySelectorAll("#meeting-settings input[data-setting]")) {
+  box.addEventListener("change", async (e) => {
+    const input = e.currentTarget;
+    input.dataset.pending = "1";
+    await command("settings.update", { [input.dataset.setting]: input.checked });
+    delete input.dataset.pending;
+    render(); // the live state decides: a refused change springs back
+  });
+}
 $("#meeting-status-select").addEventListener("change", (e) => command("meeting.set_status", { status: e.target.value }));
 $("#default-limit").addEventListener("change", (e) => {
   const value = Number.parseInt(e.target.value, 10);
