@@ -233,7 +233,7 @@ class RedisCluster3:
 
 def _need_redis() -> None:
     if REDIS_SERVER is None or REDIS_CLI is None:
-        pytest.skip("redis-server and redis-cli are needed (scripts/install installs them)")
+        pytest.fail("redis-server and redis-cli are needed (scripts/install installs them)")
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from floor.state import Event, wire
 from floor.state.events import EVENT_TYPES
 from floor.state.model import Role
@@ -118,7 +116,6 @@ def test_the_recorded_meeting_has_every_event_type() -> None:
     assert seen == {cls.name for cls in EVENT_TYPES}
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not installed")
 def test_node_folds_every_event_to_the_servers_snapshot(tmp_path: Path) -> None:
     """state.js applied in Node to each viewer's events gives the server's snapshot."""
     m, viewers, mid = meeting()
@@ -126,7 +123,7 @@ def test_node_folds_every_event_to_the_servers_snapshot(tmp_path: Path) -> None:
     assert fixtures["chair"]["expected"]["chat"] != fixtures["delegate"]["expected"]["chat"]
     path = tmp_path / "streams.json"
     path.write_text(json.dumps(fixtures, ensure_ascii=False))
-    assert NODE is not None
+    assert NODE is not None, "node is needed (scripts/install installs it)"
     result = subprocess.run(
         [NODE, "--test", str(ROOT / "web_client" / "tests")],
         env={**os.environ, "FLOOR_STATE_FIXTURE": str(path)},
