@@ -67,8 +67,7 @@ class Admin:
         if isinstance(outcome, Rejection):
             return outcome
         added = _only(outcome, ev.ParticipantAdded).participant
-        token = new_token()
-        await self.log.put_credential(token_hash(token), Credential(meeting, added.id))
+        token = await self._issue_token(meeting, added.id)
         return Admitted(added.id, token, self.link(added.role, token), added.name)
 
     async def update_participant(
@@ -97,9 +96,14 @@ class Admin:
         if isinstance(outcome, Rejection):
             return outcome
         device = _only(outcome, ev.DeviceAdded).device
-        token = new_token()
-        await self.log.put_credential(token_hash(token), Credential(meeting, device.id))
+        token = await self._issue_token(meeting, device.id)
         return Admitted(device.id, token, None, device.name)
+
+    async def _issue_token(self, meeting: str, principal: str) -> str:
+        """A new join token for a participant or device; only its hash is kept."""
+        token = new_token()
+        await self.log.put_credential(token_hash(token), Credential(meeting, principal))
+        return token
 
 
 E = TypeVar("E")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import secrets
@@ -547,7 +548,7 @@ class MeetingHost:
         if not self._ring or self._ring[0].event.seq > resume.seq + 1:
             return None
         skip = resume.seq + 1 - self._ring[0].event.seq
-        return list(self._ring)[skip:]
+        return list(itertools.islice(self._ring, skip, None))  # not a copy of the whole ring
 
     def _welcome(self, sub: Subscriber, head: dict[str, Any]) -> bytes:
         state = self.state
@@ -555,13 +556,12 @@ class MeetingHost:
         chat_ids = tuple(
             m.id for m in state.chat if chat_visible_to_role(m, viewer.id, viewer.role)
         )
-        key = (sub.codec.name, viewer.role, chat_ids, viewer.role is Role.CHAIR)
+        key = (sub.codec.name, viewer.role, chat_ids)
         encoded = self._welcomes.get(key)
         if encoded is None:
             snapshot = views.snapshot(state, viewer)
             if viewer.role is Role.CHAIR:
-                online = self.online()
-                snapshot["presence"] = {pid: pid in online for pid in state.participants}
+                snapshot["presence"] = self.presence()
             encoded = sub.codec.encode(snapshot)
             if viewer.role is not Role.CHAIR:  # presence changes without a seq
                 self._welcomes[key] = encoded
@@ -599,6 +599,11 @@ class MeetingHost:
     def online(self) -> set[str]:
         """Participants online anywhere (this node, and others in a cluster)."""
         return self.local_online() | self._remote_online
+
+    def presence(self) -> dict[str, bool]:
+        """Every participant's presence, as the chair's welcome state carries it."""
+        online = self.online()
+        return {pid: pid in online for pid in self.state.participants}
 
     def _flush_presence(self) -> None:
         self._presence_due = None

@@ -199,8 +199,7 @@ async def get_meeting(request: Request) -> Response:
         for m in state.chat
         if m.sender in chairs or m.to in chairs or chat_visible_to_role(m, "", Role.CHAIR)
     ]
-    online = host.online()
-    snapshot["presence"] = {pid: pid in online for pid in state.participants}
+    snapshot["presence"] = host.presence()
     return JSONResponse(
         {"meeting": host.meeting, "epoch": host.epoch, "seq": state.seq, "state": snapshot}
     )

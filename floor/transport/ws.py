@@ -44,16 +44,9 @@ def _payload(message: dict[str, Any]) -> str | bytes | None:
     return bytes(data) if data is not None else None
 
 
-def _origin(scope: Scope) -> str | None:
+def _header(scope: Scope, wanted: bytes) -> str | None:
     for name, value in scope.get("headers", ()):
-        if name == b"origin":
-            return bytes(value).decode("latin-1")
-    return None
-
-
-def _host_header(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"host":
+        if name == wanted:
             return bytes(value).decode("latin-1")
     return None
 
@@ -87,7 +80,9 @@ async def websocket_endpoint(floor: Floor, scope: Scope, receive: Receive, send:
         accept["subprotocol"] = codec.name
     await send(accept)
     metrics = floor.metrics
-    if not origin_allowed(_origin(scope), _host_header(scope), floor.settings.origins):
+    if not origin_allowed(
+        _header(scope, b"origin"), _header(scope, b"host"), floor.settings.origins
+    ):
         outbox.close(1008, "origin not allowed")
         return
     metrics.connections.inc()
