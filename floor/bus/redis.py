@@ -61,23 +61,26 @@ class _Shard:
     async def run(self) -> None:
         """Connect, subscribe, deliver; after any failure, back off and do it again."""
         failures = 0
-        while True:
-            if not self.channels:
-                self._changed.clear()
-                await self._changed.wait()
-                continue
-            try:
-                await self._session()
-            except* (RedisError, OSError, TimeoutError) as group:
-                if failures == 0:
-                    log.warning(
-                        "bus %s: pub/sub connection lost (%s)", self.name, group.exceptions[0]
-                    )
-            if self.connected:
-                failures = 0
-            self.connected = False
-            failures += 1
-            await asyncio.sleep(backoff(failures))
+        try:
+            while True:
+                if not self.channels:
+                    self._changed.clear()
+                    await self._changed.wait()
+                    continue
+                try:
+                    await self._session()
+                except* (RedisError, OSError, TimeoutError) as group:
+                    if failures == 0:
+                        log.warning(
+                            "bus %s: pub/sub connection lost (%s)", self.name, group.exceptions[0]
+                        )
+                if self.connected:
+                    failures = 0
+                self.connected = False
+                failures += 1
+                await asyncio.sleep(backoff(failures))
+        finally:
+            self.connected = False  # cancelled (the bus closed) or crashed: hears nothing
 
     async def _session(self) -> None:
         """One connection's life: ends only by an exception (a failure or a cancel)."""

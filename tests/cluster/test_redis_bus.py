@@ -1,6 +1,8 @@
-"""The Redis bus on real servers: one subscription per meeting, a notice per append, and
-a repair notice (None) whenever a subscription is (re)established — after the pub/sub
-connection is cut, or Redis restarts."""
+"""The Redis bus on real servers, beyond the bus contract (tests/contracts/test_bus.py,
+which runs on a server and a Cluster: notice(None) once subscribed, a notice per append,
+unsubscribe, replacing a callback, reconnecting after a cut connection, close): the bus is
+not connected while Redis is down and repairs once Redis restarts; on a Cluster it holds
+one connection per primary."""
 
 from __future__ import annotations
 
@@ -50,46 +52,6 @@ async def append(log: RedisLog, meeting: str) -> int:
     return await log.append(meeting, head, [{"seq": head + 1}])
 
 
-async def test_a_subscription_repairs_once_confirmed_then_hears_every_append(
-    redis_server: RedisServer, redis_prefix: str
-) -> None:
-    log = await RedisLog.open(redis_server.url, prefix=redis_prefix)
-    writer = await RedisLog.open(redis_server.url, prefix=redis_prefix)
-    try:
-        async with bus_on(log, "m-1", "m-2") as (bus, heard):
-            await wait_until(lambda: heard.of("m-1") == [None] and heard.of("m-2") == [None])
-            assert bus.connected
-            for _ in range(3):
-                await append(writer, "m-1")
-            await append(writer, "m-2")
-            await wait_until(lambda: heard.of("m-1") == [None, 1, 2, 3])
-            await wait_until(lambda: heard.of("m-2") == [None, 1])
-            bus.unsubscribe("m-2")
-            await append(writer, "m-2")
-            await append(writer, "m-1")
-            await wait_until(lambda: heard.of("m-1")[-1] == 4)
-            assert heard.of("m-2") == [None, 1]
-    finally:
-        await log.close()
-        await writer.close()
-
-
-async def test_a_cut_pubsub_connection_comes_back_and_asks_for_a_repair(
-    redis_server: RedisServer, redis_prefix: str
-) -> None:
-    log = await RedisLog.open(redis_server.url, prefix=redis_prefix)
-    try:
-        async with bus_on(log, "m-1") as (bus, heard):
-            await wait_until(lambda: heard.of("m-1") == [None])
-            redis_server.cli("CLIENT", "KILL", "TYPE", "pubsub")
-            await wait_until(lambda: heard.of("m-1") == [None, None], 10)
-            assert bus.connected
-            await append(log, "m-1")
-            await wait_until(lambda: heard.of("m-1") == [None, None, 1])
-    finally:
-        await log.close()
-
-
 async def test_the_bus_reconnects_after_redis_restarts_and_asks_for_a_repair(
     fresh_redis: RedisServer,
 ) -> None:
@@ -107,18 +69,15 @@ async def test_the_bus_reconnects_after_redis_restarts_and_asks_for_a_repair(
         await log.close()
 
 
-async def test_on_a_cluster_each_meeting_is_heard_through_the_node_of_its_slot(
+async def test_on_a_cluster_the_bus_holds_one_connection_per_primary(
     redis_cluster: RedisCluster3, redis_prefix: str
 ) -> None:
+    """Meetings whose slots are on all three primaries take one pub/sub connection each."""
     log = await RedisLog.open(redis_cluster.url, prefix=redis_prefix)
     meetings = [f"m-{i}" for i in range(12)]
     try:
         async with bus_on(log, *meetings) as (bus, heard):
             await wait_until(lambda: all(heard.of(m) == [None] for m in meetings))
-            assert len(bus._shards) == 3  # one connection per primary
-            for meeting in meetings:
-                await append(log, meeting)
-                await append(log, meeting)
-            await wait_until(lambda: all(heard.of(m) == [None, 1, 2] for m in meetings))
+            assert len(bus._shards) == 3
     finally:
         await log.close()
