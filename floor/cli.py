@@ -7,8 +7,6 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import uvicorn
 
@@ -20,20 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="floor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run a Floor server node")
-    serve.add_argument("--host", help="address to listen on (FLOOR_HOST; default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (FLOOR_PORT; default 8000)")
-    serve.add_argument("--data", type=Path, help="data directory (FLOOR_DATA; default ./data)")
-    serve.add_argument(
-        "--admin-token", dest="admin_token", help="admin API token (FLOOR_ADMIN_TOKEN)"
-    )
-    serve.add_argument("--redis", help="Redis URL for a cluster of nodes (FLOOR_REDIS)")
-    serve.add_argument(
-        "--public-url", dest="public_url", help="base URL for links (FLOOR_PUBLIC_URL)"
-    )
-    serve.add_argument(
-        "--origin", dest="origins", action="append", help="extra allowed browser origin (repeat)"
-    )
-    serve.add_argument("--demo", action="store_true", default=None, help="create a demo meeting")
+    config.add_arguments(serve)
     serve.add_argument("--log-level", default="info", help="log level (default info)")
     from floor.devices import sim
 
@@ -45,17 +30,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def serve(options: argparse.Namespace) -> int:
     from floor import demo
-    from floor.app import Floor, build_app
+    from floor.app import build_app
+    from floor.services import Services
     from floor.transport.wsprotocol import with_limit
 
-    overrides: dict[str, Any] = {
-        key: getattr(options, key)
-        for key in ("host", "port", "data", "admin_token", "redis", "public_url", "demo")
-    }
-    if options.origins:
-        overrides["origins"] = tuple(options.origins)
     try:
-        settings = config.from_environment(overrides)
+        settings = config.from_environment(config.overrides_of(options))
     except ConfigError as e:
         print(f"floor: {e}", file=sys.stderr)
         return 2
@@ -63,7 +43,7 @@ def serve(options: argparse.Namespace) -> int:
         level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    async def started(floor: Floor) -> None:
+    async def started(floor: Services) -> None:
         print(f"Floor listening on {settings.base_url} (data in {settings.data})", flush=True)
         if floor.admin_token_generated:
             print(

@@ -1,50 +1,32 @@
-"""This node's place among others: the bus and shared presence, wired by app.py.
+"""This node's place among others: its bus and its shared presence, around the hosts.
 
-With the SQLite (or memory) log a node is alone: a `LocalBus`, no shared presence, no
-repairs. With the Redis log (`--redis URL`) several nodes may serve the same meetings:
-each host subscribes to its meeting's notices once (`configure`), unsubscribes when it
-stops (`forget`), compares with the log every `REPAIR_EVERY_S`, and the node shares its
-presence. `start` puts the long-lived tasks (the bus's reader, the presence loop) in the
-app's task group; `stop` ends them (presence entries are removed, the bus closes).
+app.py picks the adapters: alone (the SQLite or memory log) a node has a `LocalBus` and
+no presence board, and never repairs; on Redis (`--redis URL`) several nodes may serve
+the same meetings, and the node gets a `RedisBus` and a `RedisPresence` board on its one
+Redis connection. Then each host subscribes to its meeting's notices once
+(`configure`), unsubscribes when it stops (`forget`), compares with the log every
+`bus.repair_every_s`, and the node shares its presence. `start` puts the long-lived
+tasks (the bus's reader, the presence loop) in the app's task group; `stop` ends them
+(presence entries are removed, the bus closes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 
-from floor.bus.local import LocalBus
 from floor.bus.port import Bus
 from floor.bus.presence import PresenceSharing, RedisPresence
-from floor.bus.redis import RedisBus
-from floor.hosts import Hosts
-from floor.meeting import MeetingHost
-from floor.settings import Settings
-from floor.store.port import EventLog
-from floor.store.redis import RedisLog
-
-log = logging.getLogger("floor.cluster")
-
-
-async def open_redis(settings: Settings) -> EventLog:
-    """The Redis log of `settings.redis`; its durability warnings are logged."""
-    assert settings.redis is not None
-    event_log = await RedisLog.open(settings.redis)
-    for warning in event_log.warnings:
-        log.warning("%s", warning)
-    return event_log
+from floor.host.hosts import Hosts
+from floor.host.meeting import MeetingHost
 
 
 class Node:
-    """The bus and presence sharing of this node, for the log it runs on."""
+    """The bus and presence sharing of this node."""
 
-    def __init__(self, event_log: EventLog) -> None:
-        self.bus: Bus = LocalBus()
+    def __init__(self, bus: Bus, board: RedisPresence | None = None) -> None:
+        self.bus = bus
         self.presence: PresenceSharing | None = None
-        self._board: RedisPresence | None = None
-        if isinstance(event_log, RedisLog):
-            self.bus = RedisBus(event_log.client, event_log.notices)
-            self._board = RedisPresence(event_log)
+        self._board = board
         self._tasks: list[asyncio.Task[None]] = []
 
     def configure(self, host: MeetingHost) -> None:

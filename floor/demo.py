@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from floor.app import Floor
+from floor.services import Services
 from floor.state import Rejection
 
 DEMO_FILE = "demo.json"
@@ -32,7 +32,7 @@ DELEGATES = [
 ]
 
 
-def _path(floor: Floor, link: str | None) -> str:
+def _path(floor: Services, link: str | None) -> str:
     """A link without the server's base URL (which may change between starts)."""
     assert link is not None
     return link.removeprefix(floor.settings.base_url)
@@ -44,7 +44,7 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-async def create(floor: Floor) -> dict[str, Any]:
+async def create(floor: Services) -> dict[str, Any]:
     admin = floor.admin
     meeting = _unwrap(
         await admin.create_meeting("Demo committee — 12th meeting", {"default_limit_s": 180})
@@ -99,7 +99,7 @@ async def create(floor: Floor) -> dict[str, Any]:
     return links
 
 
-async def ensure(floor: Floor) -> dict[str, Any]:
+async def ensure(floor: Services) -> dict[str, Any]:
     """The demo meeting's links: created on the first start, read back afterwards."""
     path: Path = floor.settings.data / DEMO_FILE
     known = _read(path)

@@ -1,51 +1,46 @@
 """One frozen settings object for a server process, from flags and the environment.
 
-Every setting has a flag and an environment variable (`FLOOR_` + its name in capitals);
-a flag wins over the environment, which wins over the default.
+Every setting is defined once, here: its type, default and help. Each has an environment
+variable (`FLOOR_` + its name in capitals); the server's own settings also have a flag
+(`--` + its name with dashes; `add_arguments` makes them), the per-connection limits
+(floor.protocol.limits) the variable only. A flag wins over the environment, which wins
+over the default.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from floor.errors import ConfigError
+from floor.protocol.limits import Limits
+
+__all__ = ["Limits", "ServerSettings", "add_arguments", "from_environment", "overrides_of"]
+
+
+def _setting(default: Any, help: str, *, metavar: str | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "metavar": metavar})
+
+
+DATA: Final = Path("data")
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
-    """Per-connection protections (ARCHITECTURE law 3 and 5)."""
-
-    max_frame: int = 64 * 1024
-    """Inbound frame limit in bytes; larger frames are closed with 1009."""
-    hello_timeout_s: float = 10.0
-    ping_interval_s: float = 20.0
-    ping_timeout_s: float = 20.0
-    send_buffer: int = 4 * 1024 * 1024
-    """Bytes queued for one client beyond which it is too slow and closed with 4008."""
-    commands_per_s: float = 20.0
-    command_burst: int = 40
-    bad_messages_per_10s: int = 20
-    """More bad messages than this within ten seconds: the connection is closed (1008)."""
-    host_queue: int = 10_000
-    """Commands waiting for one meeting host; past it, `rate_limited`."""
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    data: Path = Path("data")
-    admin_token: str | None = None
-    redis: str | None = None
-    public_url: str | None = None
-    """The base URL printed in join links; default http://HOST:PORT."""
-    origins: tuple[str, ...] = ()
-    """Browser origins allowed on /ws besides the server's own; `*` allows any."""
-    demo: bool = False
+class ServerSettings:
+    host: str = _setting("127.0.0.1", "address to listen on")
+    port: int = _setting(8000, "port")
+    data: Path = _setting(DATA, "data directory (the SQLite log, the admin token)")  # noqa: RUF009 (a Path is immutable)
+    admin_token: str | None = _setting(None, "admin API token (default: generated, kept in DATA)")
+    redis: str | None = _setting(None, "Redis URL, for a cluster of nodes", metavar="URL")
+    public_url: str | None = _setting(None, "base URL of join links (default http://HOST:PORT)")
+    origins: tuple[str, ...] = _setting(
+        (), "a browser origin allowed on /ws besides our own; repeat; * allows any", metavar="URL"
+    )
+    demo: bool = _setting(False, "create a demo meeting and print its links")
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -54,6 +49,43 @@ class Settings:
             return self.public_url.rstrip("/")
         host = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://{host}:{self.port}"
+
+
+_FLAGS = {"origins": "--origin"}
+"""Flags not named after their setting."""
+
+
+def _server_fields() -> list[Any]:
+    return [f for f in fields(ServerSettings) if f.name != "limits"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """A flag for each server setting (its help names the environment variable)."""
+    for f in _server_fields():
+        flag = _FLAGS.get(f.name, "--" + f.name.replace("_", "-"))
+        env = f"FLOOR_{f.name.upper()}"
+        default = "" if f.default in (None, (), False) else f"; default {f.default}"
+        options: dict[str, Any] = {"dest": f.name, "help": f"{f.metadata['help']} ({env}{default})"}
+        if f.metadata["metavar"]:
+            options["metavar"] = f.metadata["metavar"]
+        if f.type in ("bool", bool):
+            options.update(action="store_true", default=None)
+        elif f.type in ("tuple[str, ...]",):
+            options["action"] = "append"
+        elif f.type in ("int",):
+            options["type"] = int
+        elif f.type in ("Path",):
+            options["type"] = Path
+        parser.add_argument(flag, **options)
+
+
+def overrides_of(options: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as flags (None where a flag was not given)."""
+    found = {f.name: getattr(options, f.name, None) for f in _server_fields()}
+    origins = found.get("origins")
+    if origins is not None:
+        found["origins"] = tuple(origins)
+    return found
 
 
 def _convert(name: str, raw: str, like: Any) -> Any:
@@ -79,14 +111,12 @@ def _convert(name: str, raw: str, like: Any) -> Any:
 
 def from_environment(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+) -> ServerSettings:
     """Settings from `FLOOR_*` variables, then `overrides` (flags; None values ignored)."""
     environ = os.environ if environ is None else environ
-    defaults = Settings()
+    defaults = ServerSettings()
     values: dict[str, Any] = {}
-    for f in fields(Settings):
-        if f.name == "limits":
-            continue
+    for f in _server_fields():
         raw = environ.get(f"FLOOR_{f.name.upper()}")
         if raw is None and f.name == "redis":  # the name issue 4 gives it, as an alias
             raw = environ.get("FLOOR_REDIS_URL")
@@ -107,4 +137,4 @@ def from_environment(
             values[key] = value
     if not 0 < int(values.get("port", defaults.port)) < 65536:
         raise ConfigError("The port must be between 1 and 65535.")
-    return Settings(**values, limits=Limits(**limits))
+    return ServerSettings(**values, limits=Limits(**limits))

@@ -11,12 +11,12 @@ import argparse
 import asyncio
 import time
 
-from floor.meeting import MeetingHost, Subscriber
+from floor.host import MeetingHost, Subscriber
+from floor.protocol import codecs
 from floor.state import Accepted, views
 from floor.state import commands as cmd
 from floor.state.model import ADMIN, Role
 from floor.store.memory import MemoryLog
-from floor.transport import codecs
 
 
 class CountingOutbox:

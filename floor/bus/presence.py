@@ -8,7 +8,7 @@ In Redis, per meeting, one hash (hash-tagged like the meeting's other keys):
 Redis's own clock, so node clocks do not matter), drops expired entries, and returns the
 other nodes' lists. `PresenceSharing.run` does it for every meeting hosted here every
 `every_s` seconds and hands the union to the host, which merges it into what chairs see
-(floor.presence). A node that dies stops refreshing: its entries expire after `ttl_s`
+(floor.host.presence). A node that dies stops refreshing: its entries expire after `ttl_s`
 and its participants go offline on the other nodes. A node that stops cleanly removes
 its entries at once.
 """
@@ -22,10 +22,10 @@ import secrets
 from collections.abc import Collection
 from typing import Final
 
-from floor import presence
-from floor.hosts import Hosts
-from floor.store.port import StoreError
-from floor.store.redis import RedisLog, Script
+from floor.errors import StoreError
+from floor.host import presence
+from floor.host.hosts import Hosts
+from floor.redis.connection import RedisConnection, Script
 
 log = logging.getLogger("floor.presence")
 
@@ -58,19 +58,21 @@ return others
 
 
 class RedisPresence:
-    """This node's side of the shared presence of meetings, in the log's Redis."""
+    """This node's side of the shared presence of meetings, on the node's Redis connection."""
 
-    def __init__(self, store: RedisLog, *, node: str | None = None, ttl_s: float = 5.0) -> None:
-        self.store = store
+    def __init__(
+        self, connection: RedisConnection, *, node: str | None = None, ttl_s: float = 5.0
+    ) -> None:
+        self.connection = connection
         self.node = node or secrets.token_hex(6)
         self.ttl_s = ttl_s
 
     async def exchange(self, meeting: str, online: Collection[str] | None) -> frozenset[str]:
         """Share who is online here (None: leave) and learn who is at the other nodes."""
-        keys = (self.store.key(meeting, "presence"),)
+        keys = (self.connection.keys.of(meeting, "presence"),)
         shared_here = "" if online is None else presence.encode(online)
         args = (self.node, int(self.ttl_s * 1000), shared_here)
-        shared = await self.store.call(EXCHANGE(self.store.client, keys, args))
+        shared = await self.connection.script(EXCHANGE, keys, args)
         return presence.union_of(shared)
 
 

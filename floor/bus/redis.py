@@ -23,14 +23,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
 from floor.bus.port import Notice
-from floor.store.redis_client import Client, dedicated_connection, server_of
+from floor.redis.client import Client, dedicated_connection, server_of
+from floor.redis.connection import RedisConnection, text
 
 log = logging.getLogger("floor.bus")
 
@@ -119,29 +119,28 @@ class _Shard:
                 continue
             kind = reply[0]
             if kind == b"smessage":
-                notice = self.channels.get(_text(reply[1]))
+                notice = self.channels.get(text(reply[1]))
                 if notice is not None:
                     notice(int(reply[2]))
             elif kind == b"ssubscribe":
-                notice = self.channels.get(_text(reply[1]))
+                notice = self.channels.get(text(reply[1]))
                 if notice is not None:
                     notice(None)
 
 
 class RedisBus:
-    """A `Bus` on Redis sharded pub/sub. `channel_of(meeting)` names a meeting's channel
-    (the one the log's append script publishes on)."""
+    """A `Bus` on Redis sharded pub/sub, on the node's shared connection: a meeting's
+    channel is the key scheme's (the one the log's append script publishes on)."""
 
     def __init__(
         self,
-        client: Client,
-        channel_of: Callable[[str], str],
+        connection: RedisConnection,
         *,
         ping_every_s: float = 5.0,
         repair_every_s: float | None = REPAIR_EVERY_S,
     ) -> None:
-        self.client = client
-        self.channel_of = channel_of
+        self.client = connection.client
+        self.channel_of = connection.keys.notices
         self.ping_every_s = ping_every_s
         self.repair_every_s = repair_every_s
         self._shards: dict[str, _Shard] = {}
@@ -191,7 +190,3 @@ class RedisBus:
 
     async def close(self) -> None:
         self._closed.set()
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -8,18 +8,21 @@
   reaches everyone.
 - `snapshot`: the `welcome.state` a viewer gets (without `presence`, which is the
   shell's: it is not in the log).
+- `admin_snapshot`: what the secretariat's admin API sees: a chair's view, with the chat
+  of every chair (sent by one or to one) and chat to the chair role.
 - `seats`: the projection a room device obeys — its live seats, its waiting seats in
   queue order, and every live participant of the meeting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
 from floor.state import events as ev
 from floor.state import wire
-from floor.state.model import Device, Role, State
+from floor.state.model import ChatMessage, Device, Role, State
 from floor.state.room_rules import chat_visible_to_role
 
 CHAT_WINDOW: Final = 200
@@ -66,25 +69,38 @@ def snapshot(state: State, viewer: Viewer) -> wire.Plain:
     }
 
 
+ADMIN_VIEWER: Final = Viewer("admin", Role.CHAIR)
+
+
+def admin_chat_visible(message: ChatMessage, chairs: Collection[str]) -> bool:
+    """Whether the admin API shows a chat message: anything a chair may see that is not
+    someone else's private exchange — chat to all or to the chair role, and private
+    messages sent by or to a chair."""
+    return (
+        message.sender in chairs
+        or message.to in chairs
+        or chat_visible_to_role(message, "", Role.CHAIR)
+    )
+
+
+def admin_snapshot(state: State) -> wire.Plain:
+    """The meeting as the admin API shows it (presence aside, as in `snapshot`)."""
+    plain = snapshot(state, ADMIN_VIEWER)
+    chairs = {pid for pid, p in state.participants.items() if p.role is Role.CHAIR}
+    plain["chat"] = [wire.chat_to_wire(m) for m in state.chat if admin_chat_visible(m, chairs)]
+    return plain
+
+
 @dataclass(frozen=True, slots=True)
-class Seats:
-    """What a room device must drive its consoles to."""
+class SeatPlan:
+    """What a room device must drive its consoles to (the `seats` message carries it)."""
 
     live: tuple[str, ...]
     waiting: tuple[str, ...]
     live_participants: tuple[str, ...]
 
-    def to_wire(self, seq: int) -> wire.Plain:
-        return {
-            "t": "seats",
-            "seq": seq,
-            "live": list(self.live),
-            "waiting": list(self.waiting),
-            "live_participants": list(self.live_participants),
-        }
 
-
-def seats(state: State, device: Device) -> Seats:
+def seats(state: State, device: Device) -> SeatPlan:
     live_participants = state.live_participants()
     live_set = set(live_participants)
     room = set(device.seats)
@@ -94,4 +110,4 @@ def seats(state: State, device: Device) -> Seats:
         seat = state.participants[request.participant].seat
         if seat is not None and seat in room:
             waiting.append(seat)
-    return Seats(live, tuple(waiting), live_participants)
+    return SeatPlan(live, tuple(waiting), live_participants)

@@ -1,4 +1,8 @@
-"""The event-log port: what the meeting host needs of durable storage.
+"""The storage ports: the event log, snapshots and credentials — three small Protocols.
+
+The meeting host needs the `EventLog` (and `Snapshots`, to start fast); the websocket
+endpoint and the admin service need `Credentials`. Every adapter (memory, SQLite, Redis)
+implements all three on one store, but each user is given only the port it needs.
 
 A meeting's log is an append-only sequence of records (plain maps, JSON-serialisable,
 string keys, each with an integer `seq`: 1, 2, 3 …, no gaps, no reuse). The log is named
@@ -46,23 +50,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from floor.errors import FloorError
+from floor.errors import SeqConflict, StoreError
+
+__all__ = [
+    "Credential",
+    "Credentials",
+    "EventLog",
+    "Record",
+    "SeqConflict",
+    "Snapshot",
+    "Snapshots",
+    "Store",
+    "StoreError",
+]
 
 Record = Mapping[str, Any]
-
-
-class StoreError(FloorError):
-    """The log could not do what was asked (a local fault: I/O, connection)."""
-
-
-class SeqConflict(StoreError):
-    """The log's head is not the seq the writer expected: another writer came first."""
-
-    def __init__(self, meeting: str, expected: int, actual: int) -> None:
-        super().__init__(f"meeting {meeting}: expected seq {expected}, log is at {actual}")
-        self.meeting = meeting
-        self.expected = expected
-        self.actual = actual
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +102,20 @@ class EventLog(Protocol):
         """Every meeting that has a log, sorted."""
         ...
 
+    async def close(self) -> None:
+        """Finish pending work and release resources; idempotent. Later calls: StoreError."""
+        ...
+
+
+class Snapshots(Protocol):
     async def save_snapshot(self, meeting: str, snapshot: Snapshot) -> None:
         """Keep a snapshot (replacing an older one; never one older than kept)."""
         ...
 
     async def load_snapshot(self, meeting: str) -> Snapshot | None: ...
 
+
+class Credentials(Protocol):
     async def put_credential(self, token_hash: str, credential: Credential) -> None: ...
 
     async def find_credential(self, token_hash: str) -> Credential | None: ...
@@ -114,6 +124,6 @@ class EventLog(Protocol):
         """Remove every credential of `principal` in `meeting` (and only there)."""
         ...
 
-    async def close(self) -> None:
-        """Finish pending work and release resources; idempotent. Later calls: StoreError."""
-        ...
+
+class Store(EventLog, Snapshots, Credentials, Protocol):
+    """All three ports on one store: what an adapter is, and what app.py opens."""

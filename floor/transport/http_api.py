@@ -15,28 +15,22 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 
-from floor.admin import Admitted
-from floor.errors import Unavailable
-from floor.hosts import UnknownMeeting
-from floor.meeting import MeetingHost
+from floor.admin import tables
+from floor.admin.service import Admitted
+from floor.errors import StoreError, Unavailable, UnknownMeeting
+from floor.host import MeetingHost
 from floor.state import Code, Rejection, views, wire
-from floor.state.model import Role
 from floor.state.record import record
-from floor.state.room_rules import chat_visible_to_role
-from floor.store.port import StoreError
-from floor.transport import tables
-from floor.transport.auth import same_secret
+from floor.tokens import same_secret
+from floor.transport.health import services_of
 
-if TYPE_CHECKING:
-    from floor.app import Floor
-
-log = logging.getLogger("floor.http")
+logger = logging.getLogger("floor.http")
 
 MAX_JSON_BODY: Final = 1024 * 1024
 MAX_CSV_BODY: Final = 2 * 1024 * 1024
@@ -99,16 +93,11 @@ def _ok(outcome: T | Rejection) -> T:
 # --- the request's parts ------------------------------------------------------------------
 
 
-def _floor(request: Request) -> Floor:
-    floor: Floor = request.app.state.floor
-    return floor
-
-
 def _authenticate(request: Request) -> None:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         raise ApiError(401, "unauthorized", "Send the admin token: Authorization: Bearer …")
-    if not same_secret(given.strip(), _floor(request).admin_token):
+    if not same_secret(given.strip(), services_of(request).admin_token):
         raise ApiError(403, "forbidden", "The admin token is wrong.")
 
 
@@ -157,13 +146,13 @@ def _query_int(request: Request, name: str, default: int, low: int, high: int) -
 
 async def _host(request: Request) -> MeetingHost:
     """The host of the meeting in the path (raises UnknownMeeting)."""
-    return await _floor(request).hosts.get(request.path_params["meeting"])
+    return await services_of(request).hosts.get(request.path_params["meeting"])
 
 
 async def _epoch(request: Request) -> tuple[str, str]:
     """The meeting in the path and its log's epoch, without starting its host."""
     meeting: str = request.path_params["meeting"]
-    epoch = await _floor(request).log.epoch(meeting)
+    epoch = await services_of(request).log.epoch(meeting)
     if epoch is None:
         raise UnknownMeeting(meeting)
     return meeting, epoch
@@ -183,7 +172,7 @@ def _accepts_csv(request: Request) -> bool:
 async def create_meeting(request: Request) -> Response:
     body = await _json_object(request)
     meeting = _ok(
-        await _floor(request).admin.create_meeting(body.get("title"), body.get("settings"))
+        await services_of(request).admin.create_meeting(body.get("title"), body.get("settings"))
     )
     return JSONResponse({"id": meeting}, 201)
 
@@ -192,13 +181,7 @@ async def get_meeting(request: Request) -> Response:
     host = await _host(request)
     state = host.state
     assert state.meeting is not None  # every log starts with meeting.created
-    snapshot = views.snapshot(state, views.Viewer("admin", Role.CHAIR))
-    chairs = {pid for pid, p in state.participants.items() if p.role is Role.CHAIR}
-    snapshot["chat"] = [
-        wire.chat_to_wire(m)
-        for m in state.chat
-        if m.sender in chairs or m.to in chairs or chat_visible_to_role(m, "", Role.CHAIR)
-    ]
+    snapshot = views.admin_snapshot(state)
     snapshot["presence"] = host.presence()
     return JSONResponse(
         {"meeting": host.meeting, "epoch": host.epoch, "seq": state.seq, "state": snapshot}
@@ -218,24 +201,30 @@ def _admitted(admitted: Admitted, *, link: bool = True, name: bool = False) -> d
 async def add_participant(request: Request) -> Response:
     host = await _host(request)
     body = await _json_object(request)
-    admitted = _ok(await _floor(request).admin.add_participant(host.meeting, body))
+    admitted = _ok(await services_of(request).admin.add_participant(host.meeting, body))
     return JSONResponse(_admitted(admitted), 201)
 
 
-async def update_participant(request: Request) -> Response:
+async def _participant(request: Request) -> tuple[MeetingHost, str]:
+    """The host and the participant in the path (404 for a participant not in the meeting,
+    whatever the id looks like: a path names a resource, it is not a command argument)."""
     host = await _host(request)
-    pid = request.path_params["participant"]
+    pid: str = request.path_params["participant"]
     if pid not in host.state.participants:
         raise ApiError(404, Code.NOT_FOUND, f"No participant {pid[:64]}.")
+    return host, pid
+
+
+async def update_participant(request: Request) -> Response:
+    host, pid = await _participant(request)
     body = await _json_object(request)
-    participant = _ok(await _floor(request).admin.update_participant(host.meeting, pid, body))
+    participant = _ok(await services_of(request).admin.update_participant(host.meeting, pid, body))
     return JSONResponse(wire.participant_to_wire(participant))
 
 
 async def remove_participant(request: Request) -> Response:
-    host = await _host(request)
-    pid = request.path_params["participant"]
-    _ok(await _floor(request).admin.remove_participant(host.meeting, pid))
+    host, pid = await _participant(request)
+    _ok(await services_of(request).admin.remove_participant(host.meeting, pid))
     return Response(status_code=204)
 
 
@@ -247,7 +236,7 @@ async def import_participants(request: Request) -> Response:
         if bad.column is not None:
             raise ApiError(400, Code.INVALID_ARGS, bad.message, bad.column) from None
         raise ApiError(400, "bad_message", bad.message) from None
-    admin = _floor(request).admin
+    admin = services_of(request).admin
     created: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = [
         {"row": number, "message": message} for number, message in roster.errors
@@ -268,13 +257,13 @@ async def import_participants(request: Request) -> Response:
 async def add_device(request: Request) -> Response:
     host = await _host(request)
     body = await _json_object(request)
-    admitted = _ok(await _floor(request).admin.add_device(host.meeting, body))
+    admitted = _ok(await services_of(request).admin.add_device(host.meeting, body))
     return JSONResponse(_admitted(admitted, link=False), 201)
 
 
 async def get_record(request: Request) -> Response:
     meeting, _ = await _epoch(request)
-    records = await _floor(request).log.read(meeting)
+    records = await services_of(request).log.read(meeting)
     proceedings = record(wire.event_from_record(r) for r in records)
     if _accepts_csv(request):
         return Response(
@@ -289,7 +278,7 @@ async def get_events(request: Request) -> Response:
     meeting, epoch = await _epoch(request)
     after = _query_int(request, "after", 0, 0, 2**62)
     limit = _query_int(request, "limit", EVENTS_PAGE, 1, EVENTS_PAGE)
-    records = await _floor(request).log.read(meeting, after=after, limit=limit + 1)
+    records = await services_of(request).log.read(meeting, after=after, limit=limit + 1)
     events = [wire.event_to_wire(wire.event_from_record(r)) for r in records[:limit]]
     return JSONResponse({"epoch": epoch, "events": events, "more": len(records) > limit})
 
@@ -309,10 +298,10 @@ def _endpoint(handler: Handler) -> Handler:
         except UnknownMeeting as unknown:
             return ApiError(404, Code.NOT_FOUND, f"No meeting {str(unknown)[:64]}.").response()
         except (Unavailable, StoreError):
-            log.warning("%s %s: unavailable", request.method, request.url.path, exc_info=True)
+            logger.warning("%s %s: unavailable", request.method, request.url.path, exc_info=True)
             return ApiError(503, "unavailable", "The meeting is unavailable; retry.").response()
         except Exception:
-            log.exception("%s %s failed", request.method, request.url.path)
+            logger.exception("%s %s failed", request.method, request.url.path)
             return ApiError(500, Code.INTERNAL, "Internal error.").response()
 
     return endpoint

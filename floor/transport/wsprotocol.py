@@ -21,6 +21,8 @@ from typing import Any, Final
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 
+from floor.protocol.close import CloseCode
+
 OUTBOX: Final = "floor.outbox"
 CLOSE_TIMEOUT_S: Final = 10.0
 DEFAULT_LIMIT: Final = 4 * 1024 * 1024
@@ -59,7 +61,7 @@ class DirectOutbox:
             self.overflowed = True
             self._pending.clear()
             self._pending_bytes = 0
-            self.close(4008, "too slow")
+            self.close(CloseCode.TOO_SLOW, "too slow")
 
     def close(self, code: int, reason: str = "") -> None:
         """Send a close frame after what is queued; drop all later sends."""
@@ -130,7 +132,7 @@ class FloorWebSocketProtocol(WebSocketsSansIOProtocol):
     def shutdown(self) -> None:
         """Server shutdown: tell the client it may reconnect elsewhere (1001), then close."""
         if self.handshake_complete and not self.close_sent:
-            self.outbox.close(1001, "server going away")
+            self.outbox.close(CloseCode.GOING_AWAY, "server going away")
         super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from floor.meeting import MeetingHost
+from floor.host import MeetingHost
 from floor.state import Accepted, parse_admin, parse_command
 from floor.state.model import ADMIN
 from floor.store.port import EventLog

@@ -7,9 +7,8 @@ import asyncio
 
 import pytest
 
-from floor import presence
 from floor.bus.presence import RedisPresence
-from floor.meeting import MeetingHost
+from floor.host import MeetingHost, presence
 from floor.store.memory import MemoryLog
 from floor.store.redis import RedisLog
 from tests.redis_fixtures import RedisServer
@@ -53,9 +52,9 @@ async def test_nodes_see_each_others_sets_until_one_expires_or_leaves(
 ) -> None:
     log = await RedisLog.open(redis_server.url, prefix=redis_prefix)
     try:
-        a = RedisPresence(log, node="a", ttl_s=0.3)
-        b = RedisPresence(log, node="b", ttl_s=5.0)
-        c = RedisPresence(log, node="c", ttl_s=5.0)
+        a = RedisPresence(log.connection, node="a", ttl_s=0.3)
+        b = RedisPresence(log.connection, node="b", ttl_s=5.0)
+        c = RedisPresence(log.connection, node="c", ttl_s=5.0)
         assert await a.exchange("m-1", {"p-1"}) == set()
         assert await b.exchange("m-1", {"p-2"}) == {"p-1"}
         assert await c.exchange("m-1", set()) == {"p-1", "p-2"}

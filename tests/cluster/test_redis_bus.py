@@ -35,7 +35,7 @@ class Heard:
 
 @asynccontextmanager
 async def bus_on(log: RedisLog, *meetings: str) -> AsyncIterator[tuple[RedisBus, Heard]]:
-    bus = RedisBus(log.client, log.notices, ping_every_s=0.5)
+    bus = RedisBus(log.connection, ping_every_s=0.5)
     heard = Heard()
     for meeting in meetings:
         bus.subscribe(meeting, heard.callback(meeting))

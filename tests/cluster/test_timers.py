@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from floor.meeting import MeetingHost
+from floor.host import MeetingHost
 from floor.store.memory import MemoryLog, MemoryStorage
 from floor.store.port import EventLog
 from floor.store.redis import RedisLog
@@ -26,7 +26,7 @@ async def expire_on_two_hosts(first_log: EventLog, second_log: EventLog) -> None
         await wait_until(lambda: second.state.seq == first.state.seq)
         assert second.state.floor is not None  # both hosts now keep the speaker's time
 
-        await wait_until(lambda: "floor.time_expired" in [e.event.name for e in first._ring], 5)
+        await wait_until(lambda: first.state.floor is not None and first.state.floor.expired, 5)
         await wait_until(lambda: first.stats["conflicts"] + second.stats["conflicts"] >= 1)
         await wait_until(lambda: second.state.seq == first.state.seq)
 

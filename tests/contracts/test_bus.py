@@ -101,7 +101,7 @@ class RedisRig(Rig):
     async def open(self) -> None:
         self.own = await self._open_log()  # the bus's node: it takes its client from its log
         self.writer = await self._open_log()
-        self.bus = RedisBus(self.own.client, self.own.notices)
+        self.bus = RedisBus(self.own.connection)
 
     async def _open_log(self) -> RedisLog:
         log = await RedisLog.open(self.url, prefix=self.prefix)
@@ -117,8 +117,8 @@ class RedisRig(Rig):
 
     async def subscribers(self, meeting: str) -> int:
         """How many connections the server holds subscribed to the meeting's notices."""
-        channel = self.writer.notices(meeting)
-        client = self.writer.client
+        channel = self.writer.keys.notices(meeting)
+        client = self.writer.connection.client
         target = (
             {"target_nodes": client.get_node_from_key(channel)}
             if isinstance(client, RedisCluster)

@@ -249,6 +249,19 @@ def test_snapshot_chat_per_viewer() -> None:
     assert first["to"] == "all"
 
 
+def test_admin_snapshot_shows_every_chairs_chat_but_no_private_exchange_of_others() -> None:
+    """The admin API sees chat to all and to the chair, and private chat sent by or to any
+    chair — never a private exchange between two other participants."""
+    room = busy_room()
+    room.post(room.bo, room.vice, f"{room.bo}->{room.vice}")
+    a, b, c, o = room.ana, room.bo, room.chair, room.obs
+    state = views.admin_snapshot(room.m.state)
+    assert chat_texts(state) == [f"{a}->all", f"{a}->chair", f"{c}->{o}", f"{b}->{room.vice}"]
+    assert {k: v for k, v in state.items() if k != "chat"} == {
+        k: v for k, v in snapshot(room.m.state, Viewer(c, Role.CHAIR)).items() if k != "chat"
+    }
+
+
 def test_snapshot_differs_only_in_chat() -> None:
     """Apart from chat, every viewer gets the same state (the public part)."""
     room = busy_room()
@@ -307,7 +320,7 @@ class Hall:
         self.room_a = m.device("Room A", ["A1", "A2", "A3", "A4"])
         self.room_b = m.device("Room B", ["B1", "B2", "B3"])
 
-    def seats(self, device: str) -> views.Seats:
+    def seats(self, device: str) -> views.SeatPlan:
         return views.seats(self.m.state, self.m.state.devices[device])
 
 
@@ -315,7 +328,7 @@ def test_seats_of_a_quiet_hall() -> None:
     """Chairs join self-muted: nothing is live, nobody waits."""
     hall = Hall()
     for device in (hall.room_a, hall.room_b):
-        assert hall.seats(device) == views.Seats((), (), ())
+        assert hall.seats(device) == views.SeatPlan((), (), ())
 
 
 def test_seats_live_and_waiting_per_room() -> None:
@@ -367,22 +380,7 @@ def test_muted_speaker_is_not_live() -> None:
     m.given(hall.chair, "floor.grant", {"participant": hall.ana})
     assert hall.seats(hall.room_a).live == ("A2",)
     m.given(hall.room_a, "seat.mute", {"seat": "A2", "muted": True})
-    assert hall.seats(hall.room_a) == views.Seats((), (), ())
-
-
-def test_seats_message_shape() -> None:
-    """Seats.to_wire is PROTOCOL.md section 6's `seats` message."""
-    hall = Hall()
-    m = hall.m
-    m.given(hall.bo, "floor.request")
-    m.given(hall.chair, "floor.grant", {"participant": hall.ana})
-    assert hall.seats(hall.room_a).to_wire(m.state.seq) == {
-        "t": "seats",
-        "seq": m.state.seq,
-        "live": ["A2"],
-        "waiting": ["A3"],
-        "live_participants": [hall.ana],
-    }
+    assert hall.seats(hall.room_a) == views.SeatPlan((), (), ())
 
 
 def test_seats_follow_reassignment() -> None:

@@ -1,10 +1,14 @@
-"""The per-connection protocol, Sans-I/O: frames in, actions out. No sockets, no clock.
+"""The per-connection protocol, Sans-I/O, both ways. No sockets, no clock.
 
-A `Session` starts awaiting `hello` and turns each client frame into one action:
+In: a `Session` starts awaiting `hello` and turns each client frame into one action:
 - `Hello` (the handshake to authenticate) or `Close(4000)` for a bad first message;
 - then `Submit` (a valid command for the meeting host), `Reply` (a message to send
   straight back: pong, or an error), or `Close` (a flood of bad or rate-limited
   messages: 1008).
+
+Out: `frame(message)` turns any outgoing message (floor.protocol.messages) into the
+bytes of one websocket frame in the connection's codec; `ack` and `rejection` are the
+answers to a submitted command.
 
 A bad message is answered and changes nothing (ARCHITECTURE law 5). Commands are
 rate-limited with a token bucket; more than `bad_messages_per_10s` bad or refused
@@ -19,15 +23,24 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Final
 
-from floor.meeting import Resume
-from floor.settings import Limits
+from floor.protocol import messages
+from floor.protocol.close import CloseCode
+from floor.protocol.codecs import BadFrame, Codec, Message
+from floor.protocol.limits import Limits
+from floor.protocol.messages import PROTOCOL_VERSION
 from floor.state import Rejection, parse_command
 from floor.state.commands import MAX_ID, WireCommand
 from floor.state.rejection import Code
-from floor.transport.codecs import BadFrame, Codec
 
-PROTOCOL_VERSION: Final = 1
 MAX_TOKEN: Final = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where a reconnecting client was: its log's epoch and the last seq it holds."""
+
+    epoch: str
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +58,14 @@ class Submit:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    message: dict[str, Any]
+    """A message to send straight back (a pong, or an error)."""
+
+    message: messages.Pong | messages.Error
 
 
 @dataclass(frozen=True, slots=True)
 class Close:
-    code: int
+    code: CloseCode
     reason: str
 
 
@@ -64,16 +79,7 @@ class Phase(enum.Enum):
 
 
 def error(code: Code, message: str, command_id: Any = None, field: str | None = None) -> Reply:
-    body: dict[str, Any] = {"t": "error", "code": code.value, "message": message}
-    if command_id is not None:
-        body["id"] = command_id
-    if field is not None:
-        body["field"] = field
-    return Reply(body)
-
-
-def rejection_message(rejection: Rejection, command_id: str | None) -> dict[str, Any]:
-    return error(rejection.code, rejection.message, command_id, rejection.field).message
+    return Reply(messages.error(code, message, command_id, field))
 
 
 class Session:
@@ -85,23 +91,37 @@ class Session:
         self._refilled = now
         self._strikes: deque[float] = deque()
 
+    # --- out -----------------------------------------------------------------------------
+
+    def frame(self, message: Message) -> bytes:
+        """One outgoing message as a websocket frame of this connection's codec."""
+        return self.codec.frame_of(message)
+
+    def ack(self, command_id: str, seq: int) -> bytes:
+        return self.frame(messages.ack(command_id, seq))
+
+    def rejection(self, refused: Rejection, command_id: str | None) -> bytes:
+        return self.frame(messages.rejection(refused, command_id))
+
+    # --- in ------------------------------------------------------------------------------
+
     def hello(self, payload: str | bytes) -> Hello | Close:
         """The first client frame: a valid hello, or the close for a bad one (4000)."""
         assert self.phase is Phase.AWAITING_HELLO
         try:
             message = self.codec.decode(payload)
         except BadFrame as bad:
-            return self._close(4000, f"hello expected: {bad}")
+            return self._close(CloseCode.BAD_HELLO, f"hello expected: {bad}")
         if message["t"] != "hello":
-            return self._close(4000, "hello expected")
+            return self._close(CloseCode.BAD_HELLO, "hello expected")
         if message.get("v") != PROTOCOL_VERSION or isinstance(message.get("v"), bool):
-            return self._close(4000, "unsupported protocol version")
+            return self._close(CloseCode.BAD_HELLO, "unsupported protocol version")
         token = message.get("token")
         if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN:
-            return self._close(4000, "malformed token")
+            return self._close(CloseCode.BAD_HELLO, "malformed token")
         client = message.get("client")
         if client is not None and (not isinstance(client, str) or len(client) > 200):
-            return self._close(4000, "malformed client")
+            return self._close(CloseCode.BAD_HELLO, "malformed client")
         resume = message.get("resume")
         parsed: Resume | None = None
         if resume is not None:
@@ -114,7 +134,7 @@ class Session:
                 or isinstance(seq, bool)
                 or seq < 0
             ):
-                return self._close(4000, "malformed resume")
+                return self._close(CloseCode.BAD_HELLO, "malformed resume")
             parsed = Resume(epoch, seq)
         self.phase = Phase.READY
         return Hello(token, parsed, client)
@@ -130,7 +150,7 @@ class Session:
         if kind == "ping":
             if not self._take_token(now):
                 return self._strike(now, error(Code.RATE_LIMITED, "Slow down."))
-            return Reply({"t": "pong", "id": message.get("id"), "now": epoch_ms})
+            return Reply(messages.pong(message.get("id"), epoch_ms))
         if kind != "cmd":
             return self._strike(
                 now, error(Code.BAD_MESSAGE, f"Unknown message type {kind[:32]!r}.")
@@ -144,7 +164,7 @@ class Session:
             return self._strike(now, error(Code.RATE_LIMITED, "Slow down.", command_id))
         command = parse_command(message.get("name"), message.get("args"))
         if isinstance(command, Rejection):
-            return self._strike(now, Reply(rejection_message(command, command_id)))
+            return self._strike(now, Reply(messages.rejection(command, command_id)))
         return Submit(command, command_id)
 
     def _take_token(self, now: float) -> bool:
@@ -164,9 +184,9 @@ class Session:
         while strikes and strikes[0] < now - 10:
             strikes.popleft()
         if len(strikes) > self.limits.bad_messages_per_10s:
-            return self._close(1008, "too many bad messages")
+            return self._close(CloseCode.POLICY, "too many bad messages")
         return reply
 
-    def _close(self, code: int, reason: str) -> Close:
+    def _close(self, code: CloseCode, reason: str) -> Close:
         self.phase = Phase.CLOSED
         return Close(code, reason)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from floor.transport import codecs
-from floor.transport.codecs import JSON, MSGPACK, BadFrame, Codec
+from floor.protocol import codecs
+from floor.protocol.codecs import JSON, MSGPACK, BadFrame, Codec
 
 BOTH = pytest.mark.parametrize("codec", [JSON, MSGPACK], ids=["json", "msgpack"])
 

@@ -3,7 +3,11 @@
 The one way in for the HTTP admin API and the demo: each operation is an admin command
 decided by the meeting's host (so it lands in the log like everything else), plus the
 token bookkeeping the core knows nothing about — tokens are made here, handed out once,
-and kept only as hashes in the log store's credentials.
+and kept only as hashes (floor.store.port.Credentials).
+
+Removal decides first: a participant is removed by the core (which may refuse), and only
+then are their credentials revoked; a credential left by a failed revocation admits no
+one, since the websocket endpoint admits only participants of the meeting's state.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from floor.hosts import Hosts
+from floor.host.hosts import Hosts
 from floor.state import Accepted, Rejection, parse_admin
 from floor.state import events as ev
 from floor.state.model import ADMIN, Participant, Role
-from floor.state.rejection import invalid, not_found
-from floor.store.port import Credential, EventLog
-from floor.transport.auth import new_token, token_hash
+from floor.state.rejection import invalid
+from floor.store.port import Credential, Credentials
+from floor.tokens import new_token, token_hash
 
 PAGES = {Role.CHAIR: "chair", Role.DELEGATE: "join", Role.OBSERVER: "join", Role.DISPLAY: "display"}
 
@@ -38,8 +42,8 @@ def new_meeting_id() -> str:
 
 
 class Admin:
-    def __init__(self, log: EventLog, hosts: Hosts, base_url: str) -> None:
-        self.log = log
+    def __init__(self, credentials: Credentials, hosts: Hosts, base_url: str) -> None:
+        self.credentials = credentials
         self.hosts = hosts
         self.base_url = base_url
 
@@ -84,12 +88,11 @@ class Admin:
         return host.state.participants[participant]
 
     async def remove_participant(self, meeting: str, participant: str) -> Rejection | None:
-        host = await self.hosts.get(meeting)
-        if participant not in host.state.participants:
-            return not_found(f"No participant {participant}.")
-        await self.log.revoke_credentials(meeting, participant)
         outcome = await self._run(meeting, "participant.remove", {"participant": participant})
-        return outcome if isinstance(outcome, Rejection) else None
+        if isinstance(outcome, Rejection):
+            return outcome
+        await self.credentials.revoke_credentials(meeting, participant)
+        return None
 
     async def add_device(self, meeting: str, body: Any) -> Admitted | Rejection:
         outcome = await self._run(meeting, "device.add", body)
@@ -102,7 +105,7 @@ class Admin:
     async def _issue_token(self, meeting: str, principal: str) -> str:
         """A new join token for a participant or device; only its hash is kept."""
         token = new_token()
-        await self.log.put_credential(token_hash(token), Credential(meeting, principal))
+        await self.credentials.put_credential(token_hash(token), Credential(meeting, principal))
         return token
 
 

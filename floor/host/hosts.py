@@ -11,14 +11,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from floor.meeting import MeetingHost, epoch_ms
-from floor.store.port import EventLog
+from floor.errors import UnknownMeeting
+from floor.host.meeting import MeetingHost, epoch_ms
+from floor.protocol.close import CloseCode
+from floor.store.port import EventLog, Snapshots
 
-log = logging.getLogger("floor.hosts")
-
-
-class UnknownMeeting(LookupError):
-    pass
+logger = logging.getLogger("floor.hosts")
 
 
 class Hosts:
@@ -27,6 +25,7 @@ class Hosts:
         log: EventLog,
         group: asyncio.TaskGroup,
         *,
+        snapshots: Snapshots | None = None,
         clock: Callable[[], int] = epoch_ms,
         queue_limit: int = 10_000,
         configure: Callable[[MeetingHost], None] | None = None,
@@ -34,6 +33,7 @@ class Hosts:
     ) -> None:
         """`configure` is called on each host before it starts, `forget` once it stopped."""
         self._log = log
+        self._snapshots = snapshots
         self._group = group
         self._clock = clock
         self._queue_limit = queue_limit
@@ -70,7 +70,13 @@ class Hosts:
         host = self._hosts.get(meeting)
         if host is not None:
             return host
-        host = MeetingHost(meeting, self._log, clock=self._clock, queue_limit=self._queue_limit)
+        host = MeetingHost(
+            meeting,
+            self._log,
+            snapshots=self._snapshots,
+            clock=self._clock,
+            queue_limit=self._queue_limit,
+        )
         if self._configure is not None:
             self._configure(host)
         self._hosts[meeting] = host
@@ -84,9 +90,9 @@ class Hosts:
         except asyncio.CancelledError:
             raise
         except Exception as failure:
-            log.exception("meeting %s: the host stopped", host.meeting)
+            logger.exception("meeting %s: the host stopped", host.meeting)
             host.fail(failure)
-            host.close_all(1011, "internal error")
+            host.close_all(CloseCode.INTERNAL_ERROR, "internal error")
         finally:
             self._hosts.pop(host.meeting, None)
             self._tasks.pop(host.meeting, None)

@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import msgpack
-from websockets.frames import Frame, Opcode
 
 JSON_SUBPROTOCOL: Final = "floor.v1.json"
 MSGPACK_SUBPROTOCOL: Final = "floor.v1.msgpack"
@@ -34,8 +33,21 @@ class BadFrame(Exception):
     """A client frame that is not a protocol message (undecodable, not a map, no `t`)."""
 
 
-def _ws_frame(opcode: Opcode, payload: bytes) -> bytes:
-    return Frame(opcode, payload).serialize(mask=False)
+TEXT: Final = 0x1
+BINARY: Final = 0x2
+
+
+def server_frame(opcode: int, payload: bytes) -> bytes:
+    """One complete, final, unmasked websocket frame (RFC 6455 section 5.2), as a server
+    sends it: FIN and the opcode, the payload length (7 bits, or 16 or 64 more), the payload."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x80 | opcode, size))
+    elif size < 1 << 16:
+        header = bytes((0x80 | opcode, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x80 | opcode, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
 
 class Codec:
@@ -43,7 +55,7 @@ class Codec:
 
     name: str
     binary: bool
-    _opcode: Opcode
+    _opcode: int
 
     def encode(self, message: Message) -> bytes:
         """One message, as the bytes of one document of a frame."""
@@ -54,7 +66,7 @@ class Codec:
 
     def frame(self, parts: Sequence[bytes]) -> bytes:
         """A complete websocket frame carrying the encoded messages, in order."""
-        return _ws_frame(self._opcode, self.join(parts))
+        return server_frame(self._opcode, self.join(parts))
 
     def frame_of(self, *messages: Message) -> bytes:
         return self.frame([self.encode(m) for m in messages])
@@ -114,7 +126,7 @@ def _has_lone_surrogate(value: object) -> bool:
 class JsonCodec(Codec):
     name = JSON_SUBPROTOCOL
     binary = False
-    _opcode = Opcode.TEXT
+    _opcode = TEXT
 
     def encode(self, message: Message) -> bytes:
         return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
@@ -152,7 +164,7 @@ def _pack(value: object) -> bytes:
 class MsgpackCodec(Codec):
     name = MSGPACK_SUBPROTOCOL
     binary = True
-    _opcode = Opcode.BINARY
+    _opcode = BINARY
 
     def encode(self, message: Message) -> bytes:
         return _pack(message)

@@ -10,12 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from floor.meeting import Resume
-from floor.settings import Limits
+from floor.protocol.codecs import JSON, MSGPACK, Codec
+from floor.protocol.limits import Limits
+from floor.protocol.session import Close, Hello, Phase, Reply, Resume, Session, Submit
 from floor.state import commands as cmd
 from floor.state.model import Kind
-from floor.transport.codecs import JSON, MSGPACK, Codec
-from floor.transport.session import Close, Hello, Phase, Reply, Session, Submit
 
 BOTH = pytest.mark.parametrize("codec", [JSON, MSGPACK], ids=["json", "msgpack"])
 LIMITS = Limits()

@@ -14,14 +14,13 @@ RESP2, has a connect and read timeout, and does NOT retry on its own: a failed c
 surfaces at once as an error the caller turns into `StoreError`, so a command is refused
 quickly with a clear error while Redis is unreachable, never held for tens of seconds.
 
-Invariant: every key and channel of a meeting carries the meeting in a hash tag
-(`PREFIX:{m-…}:…`), so a meeting's keys live in one Cluster slot, and its append script
-and its notice channel stay on one node.
+Every key and channel of a meeting carries the meeting in a hash tag (floor.redis.keys),
+so a meeting's keys live in one Cluster slot, and its append script and its notice
+channel stay on one node.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,8 +31,6 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from floor.errors import ConfigError
-
-log = logging.getLogger("floor.redis")
 
 Client = Redis | RedisCluster
 """A client of a single Redis server or of a Redis Cluster (same command API)."""
@@ -68,11 +65,6 @@ def connect(url: str, *, timeout: float = 5.0) -> Client:
     raise ConfigError(
         f"not a Redis URL: {url!r} (use redis://, rediss://, unix:// or redis+cluster://)"
     )
-
-
-def meeting_tag(prefix: str, meeting: str) -> str:
-    """The hash-tagged stem of every key and channel of one meeting."""
-    return f"{prefix}:{{{meeting}}}"
 
 
 def dedicated_connection(client: Client, key: str, *, timeout: float) -> AbstractConnection:

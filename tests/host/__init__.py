@@ -1,0 +1,1 @@
+"""Unit tests of the meeting host: the in-memory log and fake outboxes, no sockets."""
