@@ -11,13 +11,14 @@ arguments. The public surface:
   proceedings (`floor.state.record`), and the wire shapes (`floor.state.wire`).
 """
 
-from floor.state.commands import Command, parse_admin, parse_command
+from floor.state.commands import Command
 from floor.state.decide import decide
 from floor.state.decision import Accepted
 from floor.state.events import Cause, Event, EventData
 from floor.state.evolve import evolve, fold
 from floor.state.floor_rules import next_deadline
 from floor.state.model import State
+from floor.state.parsing import parse_admin, parse_command
 from floor.state.rejection import Code, Rejection
 
 __all__ = [

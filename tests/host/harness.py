@@ -37,6 +37,7 @@ from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from floor.host import BATCH, RING, MeetingHost, Outcome, Resume, Submission, Subscriber
+from floor.protocol.codecs import JSON, Codec
 from floor.state import Accepted, Command, Event, Rejection, State, decide, fold, wire
 from floor.state import commands as cmd
 from floor.state import events as ev
@@ -45,7 +46,6 @@ from floor.state.persist import state_to_record
 from floor.state.views import Viewer
 from floor.store.memory import MemoryLog, MemoryStorage
 from floor.store.port import Record, Snapshot, StoreError
-from floor.protocol.codecs import JSON, Codec
 
 __all__ = [
     "BATCH",

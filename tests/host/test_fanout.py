@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from floor.state import commands as cmd
 from floor.protocol.codecs import JSON, MSGPACK
+from floor.state import commands as cmd
 from tests.host.harness import (
     RING,
     Client,

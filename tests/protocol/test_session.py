@@ -14,6 +14,7 @@ from floor.protocol.codecs import JSON, MSGPACK, Codec
 from floor.protocol.limits import Limits
 from floor.protocol.session import Close, Hello, Phase, Reply, Resume, Session, Submit
 from floor.state import commands as cmd
+from floor.state import parsing
 from floor.state.model import Kind
 
 BOTH = pytest.mark.parametrize("codec", [JSON, MSGPACK], ids=["json", "msgpack"])
@@ -423,7 +424,7 @@ commands_like = st.fixed_dictionaries(
     {
         "t": st.sampled_from(["cmd", "ping"]) | st.text(max_size=5),
         "id": values,
-        "name": st.sampled_from(sorted(cmd.WIRE_COMMANDS)) | values,
+        "name": st.sampled_from(sorted(parsing.WIRE_COMMANDS)) | values,
         "args": st.dictionaries(
             st.sampled_from(
                 [

@@ -26,11 +26,9 @@ from floor.state.commands import (
     MAX_LIMIT_S,
     MAX_NAME,
     MAX_SEATS,
-    WIRE_COMMANDS,
-    parse_admin,
-    parse_command,
 )
 from floor.state.model import Attendance, FloorMode, Kind, Role, Status
+from floor.state.parsing import WIRE_COMMANDS, parse_admin, parse_command
 from floor.state.rejection import Code, Rejection
 
 Parser = Callable[..., Any]

@@ -31,7 +31,7 @@ from hypothesis.stateful import (
 
 from floor.state import commands as cmd
 from floor.state import events as ev
-from floor.state import views, wire
+from floor.state import parsing, views, wire
 from floor.state.decide import decide
 from floor.state.decision import Accepted
 from floor.state.evolve import evolve, fold
@@ -223,7 +223,7 @@ def plain(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 PLAIN_IDS = ("r-404", "x-404", "d-404")
 CHAIR_NAMES = (
-    *sorted(cmd.WIRE_COMMANDS),
+    *sorted(parsing.WIRE_COMMANDS),
     *("floor.grant", "floor.release", "floor.request", "floor.withdraw", "queue.clear"),
     *("floor.move",) * 3,
     *("meeting.set_status", "meeting.set_status", "list.close", "chat.delete", "chat.delete"),
@@ -519,7 +519,7 @@ class MeetingMachine(RuleBasedStateMachine):
 
     def send(self, actor: str, name: str, args: Any) -> None:
         """A client's command: parsed as the wire parser does, then decided."""
-        parsed = cmd.parse_command(name, args)
+        parsed = parsing.parse_command(name, args)
         if isinstance(parsed, Rejection):
             seen(f"parse {parsed.code}")
             assert parsed.code in (Code.UNKNOWN_COMMAND, Code.INVALID_ARGS)
@@ -539,7 +539,7 @@ class MeetingMachine(RuleBasedStateMachine):
         actor = data.draw(st.sampled_from(self.speakers() or [UNKNOWN]), label="speaker")
         self.send(actor, name, self.draw_args(data, name, actor))
 
-    @rule(data=st.data(), name=st.sampled_from(sorted(cmd.WIRE_COMMANDS)))
+    @rule(data=st.data(), name=st.sampled_from(sorted(parsing.WIRE_COMMANDS)))
     def participant_command(self, data: st.DataObject, name: str) -> None:
         """Any participant (of any role, or removed) sends any wire command."""
         actors = [*self.state.participants, *self.removed[-1:], UNKNOWN]
@@ -555,11 +555,13 @@ class MeetingMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         actor=st.sampled_from([UNKNOWN, ADMIN, SYSTEM, *PLAIN_IDS]),
-        name=st.sampled_from([*sorted(cmd.WIRE_COMMANDS), "floor.shout"]),
+        name=st.sampled_from([*sorted(parsing.WIRE_COMMANDS), "floor.shout"]),
     )
     def stranger_command(self, data: st.DataObject, actor: str, name: str) -> None:
         """Unknown ids, the admin API and the system send wire commands: all refused."""
-        parsed = cmd.parse_command(name, self.draw_args(data, name, actor) if name in ARGS else {})
+        parsed = parsing.parse_command(
+            name, self.draw_args(data, name, actor) if name in ARGS else {}
+        )
         if isinstance(parsed, Rejection):
             seen(f"parse {parsed.code}")
             return
@@ -708,7 +710,7 @@ class MeetingMachine(RuleBasedStateMachine):
         if seat is not None:
             body["seat"] = seat
             body["attendance"] = "onsite"
-        parsed = cmd.parse_admin("participant.add", body)
+        parsed = parsing.parse_admin("participant.add", body)
         if isinstance(parsed, Rejection):
             assert parsed.field == "role"
             return
@@ -729,7 +731,7 @@ class MeetingMachine(RuleBasedStateMachine):
         for key, values in fields.items():
             if data.draw(st.integers(0, 3), label=f"{key} given") == 0:
                 body[key] = data.draw(st.sampled_from(values), label=key)
-        parsed = cmd.parse_admin("participant.update", body)
+        parsed = parsing.parse_admin("participant.update", body)
         assert not isinstance(parsed, Rejection), parsed
         before = self.state.participants.get(pid)
         self.run(ADMIN, parsed, label="admin update")
@@ -964,7 +966,7 @@ def test_client_replica_covers_every_event() -> None:
 
 def test_args_cover_every_wire_command() -> None:
     """The machine draws arguments for every wire command."""
-    assert set(ARGS) == set(cmd.WIRE_COMMANDS)
+    assert set(ARGS) == set(parsing.WIRE_COMMANDS)
 
 
 def test_invariants_hold_and_the_machine_explores() -> None:
