@@ -42,21 +42,21 @@ class BadTable(ValueError):
 
 
 @dataclass(slots=True)
-class Roster:
+class RosterImport:
     """The participant rows of an import, and the rows that could not be read."""
 
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def read_roster(data: bytes) -> Roster:
+def read_roster(data: bytes) -> RosterImport:
     """The rows of a roster CSV (UTF-8, with or without BOM). Raises BadTable."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadTable("The file is not UTF-8 text.") from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    roster = Roster()
+    roster = RosterImport()
     number = 1
     try:
         header = next(reader, None)

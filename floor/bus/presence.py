@@ -27,7 +27,7 @@ from floor.host import presence
 from floor.host.hosts import Hosts
 from floor.redis.connection import RedisConnection, Script
 
-log = logging.getLogger("floor.presence")
+logger = logging.getLogger("floor.presence")
 
 EXCHANGE: Final = Script(
     """
@@ -91,7 +91,7 @@ class PresenceSharing:
                 try:
                     others = await self.board.exchange(host.meeting, host.local_online())
                 except StoreError:
-                    log.debug("meeting %s: cannot share presence", host.meeting, exc_info=True)
+                    logger.debug("meeting %s: cannot share presence", host.meeting, exc_info=True)
                     continue
                 host.set_remote_online(others)
             try:

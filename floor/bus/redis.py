@@ -32,7 +32,7 @@ from floor.bus.port import Notice
 from floor.redis.client import Client, dedicated_connection, server_of
 from floor.redis.connection import RedisConnection, text
 
-log = logging.getLogger("floor.bus")
+logger = logging.getLogger("floor.bus")
 
 REPAIR_EVERY_S = 3.0
 """How often each host compares its seq with the log's when nodes share Redis."""
@@ -71,7 +71,7 @@ class _Shard:
                     await self._session()
                 except* (RedisError, OSError, TimeoutError) as group:
                     if failures == 0:
-                        log.warning(
+                        logger.warning(
                             "bus %s: pub/sub connection lost (%s)", self.name, group.exceptions[0]
                         )
                 if self.connected:
@@ -89,7 +89,7 @@ class _Shard:
         try:
             await connection.connect()  # type: ignore[no-untyped-call]
             self.connected = True
-            log.info("bus %s: pub/sub connected", self.name)
+            logger.info("bus %s: pub/sub connected", self.name)
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._write(connection))
                 group.create_task(self._read(connection))
@@ -157,7 +157,7 @@ class RedisBus:
         try:
             name = server_of(self.client, channel)
         except OSError:
-            log.warning("bus: no Redis node for %s yet; the host relies on repairs", meeting)
+            logger.warning("bus: no Redis node for %s yet; the host relies on repairs", meeting)
             return
         shard = self._shards.get(name)
         if shard is None:

@@ -40,10 +40,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Subprotocol
 
 from floor.devices.hardware import Button, Hardware, Seats
-from floor.devices.link import CLIENT, AfterClose, Link, Next, Phase, after_close
+from floor.devices.link import CLIENT, AfterClose, Link, LinkPhase, Next, after_close
 from floor.devices.presses import DEFAULT_LIMIT
 
-log = logging.getLogger("floor.devices")
+logger = logging.getLogger("floor.devices")
 
 SUBPROTOCOL: Final = Subprotocol("floor.v1.msgpack")
 MAX_FRAME: Final = 2**24
@@ -58,7 +58,7 @@ def encode(message: Mapping[str, Any]) -> bytes:
 def decode(frame: str | bytes) -> list[dict[str, Any]]:
     """Every message of a server frame (a msgpack stream); bad ones are logged and skipped."""
     if not isinstance(frame, bytes):
-        log.warning("ignoring a text frame on a msgpack connection")
+        logger.warning("ignoring a text frame on a msgpack connection")
         return []
     unpacker = msgpack.Unpacker(raw=False)
     unpacker.feed(frame)
@@ -68,9 +68,9 @@ def decode(frame: str | bytes) -> list[dict[str, Any]]:
             if isinstance(item, dict) and isinstance(item.get("t"), str):
                 messages.append(item)
             else:
-                log.warning("ignoring a server message that is not a map with `t`")
+                logger.warning("ignoring a server message that is not a map with `t`")
     except Exception as e:  # msgpack raises several kinds on garbage
-        log.warning("ignoring the rest of an undecodable frame: %s", type(e).__name__)
+        logger.warning("ignoring the rest of an undecodable frame: %s", type(e).__name__)
     return messages
 
 
@@ -140,7 +140,7 @@ class Bridge:
 
     @property
     def online(self) -> bool:
-        return self.link.phase is Phase.ONLINE
+        return self.link.phase is LinkPhase.ONLINE
 
     @property
     def seats(self) -> Seats | None:
@@ -188,7 +188,7 @@ class Bridge:
                     self.connections += 1
                     code = await self._serve(ws)
             except (OSError, TimeoutError, InvalidHandshake) as e:
-                log.info("cannot connect to %s: %s", self.url, e or type(e).__name__)
+                logger.info("cannot connect to %s: %s", self.url, e or type(e).__name__)
             finally:
                 self.connection = None
                 self.link.disconnected()
@@ -197,7 +197,7 @@ class Bridge:
                 break
             decision = after_close(code)
             if decision.next is Next.STOP:
-                (log.error if decision.fault else log.warning)(
+                (logger.error if decision.fault else logger.warning)(
                     "bridge stopped (close %s): %s", code, decision.explanation
                 )
                 self.stopped = decision
@@ -205,7 +205,7 @@ class Bridge:
                 return decision
             attempt = 0 if self.link.welcomes > welcomes else attempt + 1
             delay = self.backoff.delay(attempt, self.rng)
-            log.info("close %s: %s (in %.1f s)", code, decision.explanation, delay)
+            logger.info("close %s: %s (in %.1f s)", code, decision.explanation, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), delay)
         return None
@@ -228,20 +228,20 @@ class Bridge:
     async def _receive(self, ws: ClientConnection) -> int | None:
         try:
             while True:
-                if self.link.phase is Phase.AWAITING_WELCOME:
+                if self.link.phase is LinkPhase.AWAITING_WELCOME:
                     frame = await asyncio.wait_for(ws.recv(), self.welcome_timeout_s)
                 else:
                     frame = await ws.recv()
                 for message in decode(frame):
                     self.link.receive(message)
                     if message["t"] == "welcome":
-                        log.info("online as %s at seq %s", self.link.device, self.link.seq)
+                        logger.info("online as %s at seq %s", self.link.device, self.link.seq)
                 self._wake.set()
                 self._notify()
         except ConnectionClosed as closed:
             return closed.rcvd.code if closed.rcvd is not None else None
         except TimeoutError:
-            log.warning("no welcome within %s s; reconnecting", self.welcome_timeout_s)
+            logger.warning("no welcome within %s s; reconnecting", self.welcome_timeout_s)
             return None
 
     async def _send_presses(self, ws: ClientConnection) -> None:

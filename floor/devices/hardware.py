@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-log = logging.getLogger("floor.devices")
+logger = logging.getLogger("floor.devices")
 
 
 class Button(enum.Enum):
@@ -132,7 +132,7 @@ class Reconciler:
         try:
             self._drive(seats)
         except Exception:
-            log.exception("the hardware failed; it will be driven in full next time")
+            logger.exception("the hardware failed; it will be driven in full next time")
             self.forget()
 
     def _drive(self, seats: Seats) -> None:

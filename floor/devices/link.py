@@ -32,15 +32,16 @@ from typing import Any, Final
 from floor.devices.hardware import BadSeats, Button, Hardware, Reconciler, Seats
 from floor.devices.presses import DEFAULT_LIMIT, RETRIES, Press, PressQueue
 from floor.devices.roster import Roster
+from floor.protocol.close import CloseCode
 
-log = logging.getLogger("floor.devices")
+logger = logging.getLogger("floor.devices")
 
 CLIENT: Final = "floor-bridge/1"
 RETRYABLE: Final = frozenset({"rate_limited", "internal"})
 """Refusals that say "not now" rather than "no": the press is sent again later."""
 
 
-class Phase(enum.Enum):
+class LinkPhase(enum.Enum):
     OFFLINE = "offline"
     AWAITING_WELCOME = "awaiting welcome"
     ONLINE = "online"
@@ -61,23 +62,34 @@ class AfterClose:
     """The bridge (or its configuration) is at fault: log it as an error."""
 
 
+CONNECTION_LOST: Final = 1006
+"""No close frame came (RFC 6455's code for a connection lost)."""
+
 CLOSE_POLICY: Final[Mapping[int, AfterClose]] = {
-    1001: AfterClose(Next.RECONNECT, "the server is going away; resuming"),
-    1006: AfterClose(Next.RECONNECT, "the connection was lost; resuming"),
-    4002: AfterClose(Next.RECONNECT, "no hello in time; reconnecting"),
-    4008: AfterClose(Next.RECONNECT, "too slow, fell behind; resuming"),
-    4001: AfterClose(Next.STOP, "bad or revoked token: the bridge needs a new device token"),
-    4003: AfterClose(Next.STOP, "the device was removed or its token revoked"),
-    1008: AfterClose(Next.STOP, "closed by policy (origin or abuse); not retrying", True),
-    1009: AfterClose(Next.STOP, "a frame was too large; the bridge must be fixed", True),
-    4000: AfterClose(Next.STOP, "protocol violation in the handshake; fix the bridge", True),
+    CloseCode.GOING_AWAY: AfterClose(Next.RECONNECT, "the server is going away; resuming"),
+    CONNECTION_LOST: AfterClose(Next.RECONNECT, "the connection was lost; resuming"),
+    CloseCode.NO_HELLO: AfterClose(Next.RECONNECT, "no hello in time; reconnecting"),
+    CloseCode.TOO_SLOW: AfterClose(Next.RECONNECT, "too slow, fell behind; resuming"),
+    CloseCode.BAD_TOKEN: AfterClose(
+        Next.STOP, "bad or revoked token: the bridge needs a new device token"
+    ),
+    CloseCode.REMOVED: AfterClose(Next.STOP, "the device was removed or its token revoked"),
+    CloseCode.POLICY: AfterClose(
+        Next.STOP, "closed by policy (origin or abuse); not retrying", True
+    ),
+    CloseCode.TOO_BIG: AfterClose(
+        Next.STOP, "a frame was too large; the bridge must be fixed", True
+    ),
+    CloseCode.BAD_HELLO: AfterClose(
+        Next.STOP, "protocol violation in the handshake; fix the bridge", True
+    ),
 }
 
 
 def after_close(code: int | None) -> AfterClose:
     """The policy for a close code; None (no close frame, a network error) reconnects."""
     if code is None:
-        return CLOSE_POLICY[1006]
+        return CLOSE_POLICY[CONNECTION_LOST]
     return CLOSE_POLICY.get(code, AfterClose(Next.RECONNECT, f"closed ({code}); resuming"))
 
 
@@ -95,7 +107,7 @@ class Link:
     ) -> None:
         self.token = token
         self.client = client
-        self.phase = Phase.OFFLINE
+        self.phase = LinkPhase.OFFLINE
         self.epoch: str | None = None
         self.seq = 0
         self.device: str | None = None
@@ -123,14 +135,14 @@ class Link:
 
     def hello(self) -> dict[str, Any]:
         """The first message of a connection; resumes once a welcome gave an epoch."""
-        self.phase = Phase.AWAITING_WELCOME
+        self.phase = LinkPhase.AWAITING_WELCOME
         message: dict[str, Any] = {"t": "hello", "v": 1, "token": self.token, "client": self.client}
         if self.epoch is not None:
             message["resume"] = {"epoch": self.epoch, "seq": self.seq}
         return message
 
     def disconnected(self) -> None:
-        self.phase = Phase.OFFLINE
+        self.phase = LinkPhase.OFFLINE
         self.presses.disconnected()
         self.throttled = False
 
@@ -144,7 +156,7 @@ class Link:
 
     def next_unsent(self) -> Press | None:
         """The oldest press to send now, if online."""
-        if self.phase is not Phase.ONLINE:
+        if self.phase is not LinkPhase.ONLINE:
             return None
         return next(self.presses.unsent(), None)
 
@@ -173,7 +185,7 @@ class Link:
             try:
                 seats = Seats.from_wire(message)
             except BadSeats as bad:
-                log.warning("ignoring a malformed seats message: %s", bad)
+                logger.warning("ignoring a malformed seats message: %s", bad)
                 return
             self.reconciler.apply(seats)
         elif kind == "ack":
@@ -187,7 +199,7 @@ class Link:
         device = you.get("device") if isinstance(you, Mapping) else None
         epoch, seq = message.get("epoch"), message.get("seq")
         if not isinstance(device, str) or not isinstance(seq, int):
-            log.warning("ignoring a malformed welcome")
+            logger.warning("ignoring a malformed welcome")
             return
         self.device = device
         self.epoch = epoch if isinstance(epoch, str) else None
@@ -204,7 +216,7 @@ class Link:
         elif message.get("resumed"):
             self.resumes += 1
         self.reconciler.forget()
-        self.phase = Phase.ONLINE
+        self.phase = LinkPhase.ONLINE
         self.welcomes += 1
 
     def _event(self, message: Mapping[str, Any]) -> None:
@@ -219,7 +231,7 @@ class Link:
         command_id = message.get("id")
         press = self.presses.get(command_id) if isinstance(command_id, str) else None
         if press is None:
-            log.warning("the server answered an error: %s: %s", code, text)
+            logger.warning("the server answered an error: %s: %s", code, text)
             return
         if code in RETRYABLE and press.attempts < RETRIES:
             press.sent = False
@@ -227,4 +239,4 @@ class Link:
             return
         self.presses.settle(press.id)
         self.refused[code] += 1
-        log.warning("%s at seat %s refused: %s: %s", press.name, press.seat, code, text)
+        logger.warning("%s at seat %s refused: %s: %s", press.name, press.seat, code, text)

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 from floor.devices.hardware import Button
 
-log = logging.getLogger("floor.devices")
+logger = logging.getLogger("floor.devices")
 
 DEFAULT_LIMIT: Final = 256
 RETRIES: Final = 5
@@ -98,7 +98,7 @@ class PressQueue:
             _, oldest = self._pending.popitem(last=False)
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 100 == 0:
-                log.warning(
+                logger.warning(
                     "press queue full (%d): dropped the press %s at seat %s (%d dropped in all)",
                     self.limit,
                     oldest.id,

@@ -46,7 +46,7 @@ class Showing(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Press:
+class ScriptedPress:
     at: float
     relative: bool
     seat: str
@@ -65,7 +65,7 @@ class Wait:
     timeout_s: float = DEFAULT_WAIT_S
 
 
-Step = Press | Wait
+Step = ScriptedPress | Wait
 
 
 def _time(word: str) -> tuple[float, bool]:
@@ -90,22 +90,22 @@ def _timeout(words: list[str]) -> float:
     return value
 
 
-def _press(at: float, relative: bool, words: list[str]) -> Press:
+def _press(at: float, relative: bool, words: list[str]) -> ScriptedPress:
     if len(words) < 2:
         raise ScenarioError("press needs a seat and a button (request, mic or mute)")
     seat, button, rest = words[0], words[1], words[2:]
     if button == "request":
         if len(rest) > 1 or (rest and rest[0] not in KINDS):
             raise ScenarioError(f"request takes an optional kind: {', '.join(KINDS)}")
-        return Press(at, relative, seat, Button.REQUEST, kind=rest[0] if rest else None)
+        return ScriptedPress(at, relative, seat, Button.REQUEST, kind=rest[0] if rest else None)
     if button == "mic":
         if rest:
             raise ScenarioError("mic takes no argument")
-        return Press(at, relative, seat, Button.MIC)
+        return ScriptedPress(at, relative, seat, Button.MIC)
     if button == "mute":
         if rest not in (["on"], ["off"]):
             raise ScenarioError("mute takes on or off")
-        return Press(at, relative, seat, Button.MUTE, muted=rest[0] == "on")
+        return ScriptedPress(at, relative, seat, Button.MUTE, muted=rest[0] == "on")
     raise ScenarioError(f"unknown button {button!r} (request, mic or mute)")
 
 

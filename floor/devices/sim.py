@@ -37,9 +37,9 @@ from typing import Any, Final, TextIO
 from floor.devices.bridge import Backoff, Bridge
 from floor.devices.consoles import SimConsoles, render
 from floor.devices.hardware import Button
-from floor.devices.scenario import Press, ScenarioError, Step, Wait, parse
+from floor.devices.scenario import ScenarioError, ScriptedPress, Step, Wait, parse
 
-log = logging.getLogger("floor.devices.sim")
+logger = logging.getLogger("floor.devices.sim")
 
 CLIENT: Final = "floor-console-sim/1"
 CLEAR: Final = "\x1b[H\x1b[2J"
@@ -246,7 +246,7 @@ async def _play(
         try:
             await bridge.wait_for(room.online_or_stopped, options.connect_timeout)
         except TimeoutError:
-            log.error("room %d: not online within %s s", room.number, options.connect_timeout)
+            logger.error("room %d: not online within %s s", room.number, options.connect_timeout)
             return False
         if room.stopped:
             return False
@@ -267,7 +267,9 @@ async def _play(
         try:
             await room.bridge.wait_for(room.settled_or_stopped, 30.0)
         except TimeoutError:
-            log.error("room %d: %d presses unanswered", room.number, len(room.bridge.link.presses))
+            logger.error(
+                "room %d: %d presses unanswered", room.number, len(room.bridge.link.presses)
+            )
             ok = False
     return ok and not any(room.stopped for room in rooms)
 
@@ -287,7 +289,7 @@ async def _scenario(rooms: list[SimRoom], steps: list[Step]) -> bool:
         if due > loop.time():
             await asyncio.sleep(due - loop.time())  # the scenario's timeline
         room = _room_of(rooms, step.seat)
-        if isinstance(step, Press):
+        if isinstance(step, ScriptedPress):
             room.bridge.press(step.seat, step.button, kind=step.kind, muted=step.muted)
             room.presses += 1
         elif not await _wait(room, step):
@@ -310,7 +312,7 @@ async def _wait(room: SimRoom, step: Wait) -> bool:
         await room.bridge.wait_for(met, step.timeout_s)
     except TimeoutError:
         what = "settled" if seat is None or showing is None else f"{seat} {showing.value}"
-        log.error("wait %s: not met within %s s", what, step.timeout_s)
+        logger.error("wait %s: not met within %s s", what, step.timeout_s)
         return False
     return not room.stopped
 
@@ -320,7 +322,7 @@ async def _load(room: SimRoom, rate: float, duration: float, seed: int | None) -
     rng = random.Random(seed)
     seats = list(room.consoles.consoles)
     if not seats:
-        log.warning("room %d has no consoles to press", room.number)
+        logger.warning("room %d has no consoles to press", room.number)
         return
     loop = asyncio.get_running_loop()
     end = loop.time() + duration

@@ -66,7 +66,7 @@ class Pong(TypedDict):
     now: int
 
 
-class Seats(TypedDict):
+class SeatsMessage(TypedDict):
     t: Literal["seats"]
     seq: int
     live: list[str]
@@ -74,13 +74,13 @@ class Seats(TypedDict):
     live_participants: list[str]
 
 
-class Presence(TypedDict):
+class PresenceMessage(TypedDict):
     t: Literal["presence"]
     online: list[str]
     offline: list[str]
 
 
-Outgoing = WelcomeHead | EventMessage | Ack | Error | Pong | Seats | Presence
+Outgoing = WelcomeHead | EventMessage | Ack | Error | Pong | SeatsMessage | PresenceMessage
 
 
 def you(viewer: views.Viewer) -> You:
@@ -151,7 +151,7 @@ def pong(ping_id: Any, now: int) -> Pong:
     return {"t": "pong", "id": ping_id, "now": now}
 
 
-def seats(plan: views.SeatPlan, seq: int) -> Seats:
+def seats(plan: views.SeatPlan, seq: int) -> SeatsMessage:
     return {
         "t": "seats",
         "seq": seq,
@@ -161,7 +161,7 @@ def seats(plan: views.SeatPlan, seq: int) -> Seats:
     }
 
 
-def presence(changes: Mapping[str, bool]) -> Presence:
+def presence(changes: Mapping[str, bool]) -> PresenceMessage:
     return {
         "t": "presence",
         "online": sorted(p for p, on in changes.items() if on),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from floor.devices.hardware import Button
-from floor.devices.link import CLOSE_POLICY, RETRIES, Link, Next, Phase, after_close
+from floor.devices.link import CLOSE_POLICY, RETRIES, Link, LinkPhase, Next, after_close
 from tests.devices.recording import Recording
 
 STATE: dict[str, Any] = {
@@ -54,7 +54,7 @@ def online(hw: Recording | None = None) -> Link:
 def test_the_first_hello_has_no_resume_later_ones_resume_from_the_last_event() -> None:
     link = Link("tok", Recording(), client="acme/2")
     assert link.hello() == {"t": "hello", "v": 1, "token": "tok", "client": "acme/2"}
-    assert link.phase is Phase.AWAITING_WELCOME
+    assert link.phase is LinkPhase.AWAITING_WELCOME
     link.receive(welcome(seq=10))
     link.receive({"t": "event", "seq": 12, "name": "floor.requested", "by": "d-9", "data": {}})
     link.receive({"t": "event", "seq": 11, "name": "x", "data": {}})  # never goes back
@@ -158,7 +158,7 @@ def test_malformed_server_messages_are_ignored(caplog: pytest.LogCaptureFixture)
     link.hello()
     with caplog.at_level(logging.WARNING, "floor.devices"):
         link.receive({"t": "welcome", "you": "me", "seq": "x"})
-        assert link.phase is Phase.AWAITING_WELCOME
+        assert link.phase is LinkPhase.AWAITING_WELCOME
         link.receive(welcome())
         link.receive({"t": "seats", "seq": 3, "live": "A1", "waiting": []})
         link.receive({"t": "event", "seq": None, "name": 3, "data": []})
@@ -166,7 +166,7 @@ def test_malformed_server_messages_are_ignored(caplog: pytest.LogCaptureFixture)
     assert "malformed welcome" in caplog.text
     assert "malformed seats" in caplog.text
     assert hw.calls == []
-    assert link.phase is Phase.ONLINE
+    assert link.phase is LinkPhase.ONLINE
 
 
 def test_the_roster_names_who_sits_where() -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from floor.devices.hardware import Button
-from floor.devices.scenario import DEFAULT_WAIT_S, Press, ScenarioError, Showing, Wait, parse
+from floor.devices.scenario import (
+    DEFAULT_WAIT_S,
+    ScenarioError,
+    ScriptedPress,
+    Showing,
+    Wait,
+    parse,
+)
 
 EXAMPLE = """
 # a committee morning
@@ -22,13 +29,13 @@ EXAMPLE = """
 
 def test_every_step_form_reads() -> None:
     assert parse(EXAMPLE) == [
-        Press(0.0, False, "A01", Button.REQUEST),
-        Press(0.5, False, "A02", Button.REQUEST, kind="point_of_order"),
+        ScriptedPress(0.0, False, "A01", Button.REQUEST),
+        ScriptedPress(0.5, False, "A02", Button.REQUEST, kind="point_of_order"),
         Wait(0.0, True, "A01", Showing.WAITING, DEFAULT_WAIT_S),
         Wait(0.0, True, "A01", Showing.LIVE, 60.0),
-        Press(3.0, True, "A01", Button.MIC),
-        Press(0.2, True, "A03", Button.MUTE, muted=True),
-        Press(0.2, True, "A03", Button.MUTE, muted=False),
+        ScriptedPress(3.0, True, "A01", Button.MIC),
+        ScriptedPress(0.2, True, "A03", Button.MUTE, muted=True),
+        ScriptedPress(0.2, True, "A03", Button.MUTE, muted=False),
         Wait(0.0, True, None, None, 5.0),
     ]
 
