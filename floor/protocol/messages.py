@@ -80,9 +80,6 @@ class PresenceMessage(TypedDict):
     offline: list[str]
 
 
-Outgoing = WelcomeHead | EventMessage | Ack | Error | Pong | SeatsMessage | PresenceMessage
-
-
 def you(viewer: views.Viewer) -> You:
     if viewer.role is None:
         return {"device": viewer.id, "role": "device"}

@@ -40,10 +40,6 @@ CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 PLAIN_SCHEMES = {"redis", "rediss", "unix"}
 
 
-def is_cluster_url(url: str) -> bool:
-    return urlsplit(url).scheme in CLUSTER_SCHEMES
-
-
 def connect(url: str, *, timeout: float = 5.0) -> Client:
     """A client for `url` (no I/O yet). ConfigError for a URL that is not Redis's."""
     parts = urlsplit(url)

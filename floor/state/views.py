@@ -35,16 +35,6 @@ class Viewer:
     role: Role | None
     """None for a room device."""
 
-    @property
-    def audience(self) -> str:
-        """A key shared by viewers who see exactly the same events: the role, except for
-        viewers who may take part in private chat, who each have their own."""
-        if self.role is None:
-            return "device"
-        if self.role is Role.DISPLAY:
-            return "display"
-        return f"{self.role.value}:{self.id}"
-
 
 def event_visible(data: ev.EventData, viewer: Viewer) -> bool:
     if isinstance(data, ev.ChatPosted | ev.ChatDeleted):

@@ -40,7 +40,6 @@ class DirectOutbox:
         self.closed = False
         self.close_code: int | None = None
         self.overflowed = False
-        self.frames_sent = 0
 
     @property
     def buffered(self) -> int:
@@ -51,7 +50,6 @@ class DirectOutbox:
     def send(self, frame: bytes) -> None:
         if self.closed:
             return
-        self.frames_sent += 1
         if not self._paused and not self._pending:
             self._protocol.transport.write(frame)
             return

@@ -1,6 +1,6 @@
 """What the meeting-host tests drive a host with: no sockets, no server, no subprocess.
 
-This is the one module that imports the host (`floor.meeting` today; a package later):
+This is the one module that imports the host (`floor.host`):
 the tests import `MeetingHost`, `Submission`, `Subscriber`, `Resume`, `Outcome` and the
 host's constants from here, so that moving the host changes this file's imports only.
 Everything else the tests use is the host's public surface (submit, call, attach,
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -33,8 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import msgpack
-from websockets.frames import Frame, Opcode
-from websockets.streams import StreamReader
+from websockets.frames import Opcode
 
 from floor.host import BATCH, RING, MeetingHost, Outcome, Resume, Submission, Subscriber
 from floor.protocol.codecs import JSON, Codec
@@ -46,6 +44,8 @@ from floor.state.persist import state_to_record
 from floor.state.views import Viewer
 from floor.store.memory import MemoryLog, MemoryStorage
 from floor.store.port import Record, Snapshot, StoreError
+from tests.cluster.hosts import wait_until
+from tests.frames import parse_frame
 
 __all__ = [
     "BATCH",
@@ -99,15 +99,6 @@ class FakeClock:
         self.now += ms
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    """Let the loop run until `condition()` holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.001)
-
-
 async def let_the_loop_run(turns: int = 20) -> None:
     """Give every ready task some turns (to show that something does *not* happen)."""
     for _ in range(turns):
@@ -115,22 +106,6 @@ async def let_the_loop_run(turns: int = 20) -> None:
 
 
 # --- the outbox ----------------------------------------------------------------------------
-
-
-def parse_frame(data: bytes) -> Frame:
-    """The one websocket frame `data` holds, read as a client reads it (unmasked)."""
-    reader = StreamReader()
-    reader.feed_data(data)
-    reader.feed_eof()
-    parser = Frame.parse(reader.read_exact, mask=False)
-    try:
-        next(parser)
-    except StopIteration as done:
-        frame: Frame = done.value
-    else:
-        raise AssertionError("an incomplete websocket frame")
-    assert reader.at_eof(), "bytes left after the frame"
-    return frame
 
 
 def decode_frame(data: bytes) -> list[dict[str, Any]]:

@@ -9,29 +9,13 @@ import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from websockets.frames import Frame, Opcode
-from websockets.streams import StreamReader
+from websockets.frames import Opcode
 
 from floor.protocol import codecs
 from floor.protocol.codecs import JSON, MSGPACK, BadFrame, Codec
+from tests.frames import parse_frame
 
 BOTH = pytest.mark.parametrize("codec", [JSON, MSGPACK], ids=["json", "msgpack"])
-
-
-def parse_frame(data: bytes) -> Frame:
-    """The one websocket frame `data` holds, as a client reads it (unmasked, all bytes used)."""
-    reader = StreamReader()
-    reader.feed_data(data)
-    reader.feed_eof()
-    parser = Frame.parse(reader.read_exact, mask=False)
-    try:
-        next(parser)
-    except StopIteration as done:
-        frame: Frame = done.value
-    else:  # pragma: no cover - the parser wanted more bytes than the frame has
-        raise AssertionError("incomplete frame")
-    assert reader.at_eof(), "bytes left after the frame"
-    return frame
 
 
 def messages_of(codec: Codec, payload: bytes) -> list[Any]:

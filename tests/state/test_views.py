@@ -128,17 +128,6 @@ def test_non_chat_events_reach_everyone(data: ev.EventData) -> None:
     assert who_sees(room, data) == {*EVERYONE_BUT_DEVICE, "dev"}
 
 
-def test_audience_keys() -> None:
-    """Devices share `device`, displays share `display`; others each have role:id."""
-    assert Viewer("d-1", None).audience == Viewer("d-2", None).audience == "device"
-    assert Viewer("p-1", Role.DISPLAY).audience == Viewer("p-2", Role.DISPLAY).audience
-    assert Viewer("p-1", Role.DISPLAY).audience == "display"
-    assert Viewer("p-3", Role.CHAIR).audience == "chair:p-3"
-    assert Viewer("p-4", Role.DELEGATE).audience == "delegate:p-4"
-    assert Viewer("p-5", Role.OBSERVER).audience == "observer:p-5"
-    assert Viewer("p-4", Role.DELEGATE).audience != Viewer("p-6", Role.DELEGATE).audience
-
-
 # --- snapshot ------------------------------------------------------------------------------
 
 STATE_KEYS = {
