@@ -119,13 +119,30 @@ class _Shard:
                 continue
             kind = reply[0]
             if kind == b"smessage":
-                notice = self.channels.get(text(reply[1]))
-                if notice is not None:
-                    notice(int(reply[2]))
+                self._deliver(text(reply[1]), _seq(reply[2]))
             elif kind == b"ssubscribe":
-                notice = self.channels.get(text(reply[1]))
-                if notice is not None:
-                    notice(None)
+                self._deliver(text(reply[1]), None)
+
+    def _deliver(self, channel: str, seq: int | None) -> None:
+        """Call the channel's notice; a callback that fails is a bug logged here, and
+        never stops this connection (every other meeting on it would go deaf)."""
+        notice = self.channels.get(channel)
+        if notice is None:
+            return
+        try:
+            notice(seq)
+        except Exception:
+            logger.exception("bus %s: the notice callback of %s failed", self.name, channel)
+
+
+def _seq(payload: object) -> int | None:
+    """A notice's new head; None (compare with the log) for a payload that is not one —
+    only Floor's append script publishes here, but anyone with access to Redis could."""
+    try:
+        return int(text(payload))  # type: ignore[arg-type]
+    except (TypeError, ValueError, UnicodeDecodeError):
+        logger.warning("bus: a notice that is not a seq: %r", payload)
+        return None
 
 
 class RedisBus:

@@ -115,6 +115,11 @@ class RedisRig(Rig):
     async def write(self, meeting: str, records: int = 1) -> int:
         return await append(self.writer, meeting, records)
 
+    async def publish(self, meeting: str, payload: bytes) -> None:
+        """Publish anything on the meeting's notice channel, as a stranger could."""
+        client = self.writer.connection.client
+        await client.execute_command("SPUBLISH", self.writer.keys.notices(meeting), payload)
+
     async def subscribers(self, meeting: str) -> int:
         """How many connections the server holds subscribed to the meeting's notices."""
         channel = self.writer.keys.notices(meeting)
@@ -411,6 +416,42 @@ async def test_subscribing_again_replaces_the_callback(notifying: RedisRig) -> N
         assert heard["first"] == [None, 1]
         assert 1 not in heard["second"]
         assert await notifying.subscribers("m-1") == 1
+
+
+async def test_a_malformed_notice_is_heard_as_a_repair_and_the_bus_goes_on(
+    notifying: RedisRig,
+) -> None:
+    """A notice that is not a seq (published by someone else) never stops the bus: its
+    meeting is told to compare with the log, and later notices still arrive."""
+    bus, heard = notifying.bus, Heard()
+    bus.subscribe("m-1", heard.callback("m-1"))
+    async with running(bus) as task:
+        await eventually(lambda: heard["m-1"] == [None], lambda: heard.notices)
+        await notifying.publish("m-1", b"not a seq")
+        await eventually(lambda: heard["m-1"] == [None, None], lambda: heard.notices)
+        await notifying.write("m-1")
+        await eventually(lambda: heard["m-1"] == [None, None, 1], lambda: heard.notices)
+        assert not task.done()
+
+
+async def test_a_failing_notice_callback_does_not_deafen_the_other_meetings(
+    notifying: RedisRig,
+) -> None:
+    """A callback that raises (a bug in one host) is logged; the meetings that share its
+    connection keep hearing their notices."""
+    bus, heard = notifying.bus, Heard()
+
+    def broken(seq: int | None) -> None:
+        raise RuntimeError("a bug in one host")
+
+    bus.subscribe("m-1", broken)
+    bus.subscribe("m-2", heard.callback("m-2"))
+    async with running(bus) as task:
+        await eventually(lambda: heard["m-2"] == [None], lambda: heard.notices)
+        await notifying.write("m-1")
+        await notifying.write("m-2")
+        await eventually(lambda: heard["m-2"] == [None, 1], lambda: heard.notices)
+        assert not task.done()
 
 
 async def test_after_the_connection_drops_the_bus_reconnects_and_asks_every_meeting_to_repair(
