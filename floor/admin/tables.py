@@ -4,7 +4,10 @@ Pure functions over text, no I/O. Rows are numbered as a spreadsheet shows them:
 header is row 1, the first participant row 2 (a quoted cell spanning several lines is
 still one row). The roster's columns are the fields of `POST /participants`; a cell
 left empty is a field left out. The record's columns are a speech's fields, its
-`interrupted_by` list joined with spaces (participant ids never contain one).
+`interrupted_by` list joined with spaces (participant ids never contain one). A text cell
+that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a
+carriage return) is written with a leading `'`, so that a name cannot run code when the
+record is opened in a spreadsheet (OWASP's advice on CSV injection).
 """
 
 from __future__ import annotations
@@ -102,6 +105,16 @@ def _columns(header: list[str] | None) -> list[str]:
     return columns
 
 
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A text cell a spreadsheet will show as text, never evaluate; other cells as they are."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def speeches_csv(speeches: Iterable[Speech]) -> str:
     """The record's speeches as CSV, a header row first."""
     out = io.StringIO(newline="")
@@ -110,5 +123,5 @@ def speeches_csv(speeches: Iterable[Speech]) -> str:
     for speech in speeches:
         plain = speech.to_wire()
         plain["interrupted_by"] = " ".join(plain["interrupted_by"])
-        writer.writerow([plain[name] for name in SPEECH_FIELDS])
+        writer.writerow([spreadsheet_safe(plain[name]) for name in SPEECH_FIELDS])
     return out.getvalue()
