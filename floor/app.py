@@ -53,7 +53,7 @@ AdapterFactory = Callable[[ServerSettings], Awaitable[Adapters]]
 async def open_sqlite(settings: ServerSettings) -> Adapters:
     from floor.store.sqlite import SqliteLog
 
-    settings.data.mkdir(parents=True, exist_ok=True)
+    settings.data.mkdir(mode=0o700, parents=True, exist_ok=True)  # private chat is kept there
     return Adapters(await SqliteLog.open(settings.data / "floor.db"), LocalBus())
 
 

@@ -36,7 +36,7 @@ def admin_token(configured: str | None, data_dir: Path) -> tuple[str, bool]:
     if path.exists():
         return path.read_text().strip(), False
     token = new_token()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(token + "\n")

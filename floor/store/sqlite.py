@@ -24,10 +24,13 @@ does no I/O and starts no thread.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
+import stat
 from collections.abc import Sequence
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 from floor.store.port import Credential, Record, SeqConflict, Snapshot, StoreError
@@ -169,7 +172,12 @@ class SqliteLog:
         max_pending: int = 10_000,
         busy_timeout: float = 10.0,
     ) -> SqliteLog:
-        """Open (creating if need be) the log in `path`; StoreError if it cannot."""
+        """Open (creating if need be) the log in `path`; StoreError if it cannot.
+
+        The database holds private chat: it is created readable by its owner only (SQLite
+        gives its -wal and -shm files the same mode), and an older one readable by others
+        is made private."""
+        _private(Path(path))
         log = cls(
             path,
             max_batch=max_batch,
@@ -263,3 +271,15 @@ class SqliteLog:
             await self._writer.stop()
         finally:
             await self._reader.stop()
+
+
+def _private(path: Path) -> None:
+    """Create `path` with mode 0600, or take group and other permissions off it. (Where it
+    cannot be created, SQLite's own attempt then fails with its own error.)"""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(mode & 0o700)

@@ -13,6 +13,7 @@ import asyncio
 import os
 import signal
 import sqlite3
+import stat
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -23,6 +24,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from floor.app import open_sqlite
+from floor.settings import ServerSettings
 from floor.store.port import SeqConflict, Snapshot, StoreError
 from floor.store.sqlite import SqliteLog
 from tests.contracts.crash_writer import payload
@@ -405,3 +408,28 @@ def note_ack(line: bytes, acked: dict[str, int]) -> int:
     assert seq > acked.get(meeting, 0)
     acked[meeting] = seq
     return 1
+
+
+async def test_the_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """A new database is created 0600 (it holds private chat); an older one readable by
+    others is made private when opened."""
+    fresh = tmp_path / "fresh.db"
+    log = await SqliteLog.open(fresh)
+    await log.append("m-1", 0, one(1))
+    await log.close()
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    old = tmp_path / "old.db"
+    old.touch(mode=0o644)
+    old.chmod(0o644)
+    log = await SqliteLog.open(old)
+    await log.close()
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600
+
+
+async def test_the_server_creates_its_data_directory_private(tmp_path: Path) -> None:
+    """`floor serve` makes a missing data directory readable by its owner only."""
+    settings = ServerSettings(data=tmp_path / "new" / "data")
+    adapters = await open_sqlite(settings)
+    await adapters.store.close()
+    assert stat.S_IMODE(settings.data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((settings.data / "floor.db").stat().st_mode) == 0o600

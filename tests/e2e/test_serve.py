@@ -25,7 +25,8 @@ def token(link: str) -> str:
 
 @pytest.mark.asyncio
 async def test_the_demo_prints_working_links_and_a_generated_admin_token(tmp_path: Path) -> None:
-    """Without an admin token the server makes one (kept 0600), and the demo's links admit."""
+    """Without an admin token the server makes one (kept 0600, as the database), and the
+    demo's links admit."""
     server = Server(tmp_path / "data", "--demo", admin_token=None).start()
     try:
         log = server.log.read_text()
@@ -34,6 +35,8 @@ async def test_the_demo_prints_working_links_and_a_generated_admin_token(tmp_pat
         kept = server.data / "admin-token"
         assert kept.read_text().strip() == generated.group(1)
         assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+        for name in ("floor.db", "floor.db-wal"):
+            assert stat.S_IMODE((server.data / name).stat().st_mode) == 0o600, name
         found = links(log)
         assert found["delegates"] == "12"
         assert "/display?overlay=1#token=" in log
