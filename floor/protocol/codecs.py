@@ -123,6 +123,18 @@ def _has_lone_surrogate(value: object) -> bool:
     return False
 
 
+def load_json(data: str) -> Any:
+    """A JSON document that Floor can store and echo: no NaN or infinity, no number out of
+    range, no lone surrogate in a string. Raises BadFrame (the admin API's bodies too)."""
+    try:
+        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as e:
+        raise BadFrame(f"Not JSON: {str(e)[:100]}") from None
+    if _ESCAPED_SURROGATE.search(data) and _has_lone_surrogate(value):
+        raise BadFrame("Not JSON: a string holds a lone surrogate (not Unicode text).")
+    return value
+
+
 class JsonCodec(Codec):
     name = JSON_SUBPROTOCOL
     binary = False
@@ -137,13 +149,7 @@ class JsonCodec(Codec):
     def decode(self, data: str | bytes) -> dict[str, Any]:
         if not isinstance(data, str):
             raise BadFrame("This connection speaks JSON in text frames.")
-        try:
-            value = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
-        except (ValueError, RecursionError) as e:
-            raise BadFrame(f"Not JSON: {str(e)[:100]}") from None
-        if _ESCAPED_SURROGATE.search(data) and _has_lone_surrogate(value):
-            raise BadFrame("Not JSON: a string holds a lone surrogate (not Unicode text).")
-        return _checked(value)
+        return _checked(load_json(data))
 
     def splice(self, head: Message, key: str, encoded_value: bytes) -> bytes:
         start = self.encode(head)

@@ -12,7 +12,6 @@ nothing. Bodies are read up to a limit (413 past it), never trusted to be JSON m
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
@@ -25,6 +24,7 @@ from floor.admin import tables
 from floor.admin.service import Admitted
 from floor.errors import StoreError, Unavailable, UnknownMeeting
 from floor.host import MeetingHost
+from floor.protocol.codecs import BadFrame, load_json
 from floor.state import Code, Rejection, views, wire
 from floor.state.record import record
 from floor.tokens import same_secret
@@ -117,16 +117,13 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, "bad_message", f"The body is larger than {limit // 1024} KiB.")
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 async def _json_object(request: Request) -> dict[str, Any]:
-    """The body, a JSON object. Anything else is a 400 and changes nothing."""
+    """The body, a JSON object (read as the protocol reads JSON: no NaN, no lone surrogate,
+    which the log could not store). Anything else is a 400 and changes nothing."""
     raw = await _body(request, MAX_JSON_BODY)
     try:
-        body = json.loads(raw, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
+        body = load_json(raw.decode("utf-8"))
+    except (BadFrame, UnicodeDecodeError):
         raise ApiError(400, "bad_message", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, Code.INVALID_ARGS, "The body must be a JSON object.", "body")

@@ -357,6 +357,14 @@ BAD_BODIES: list[tuple[str, str, bytes, str, str | None]] = [
         "invalid_args",
         "seats.0",
     ),
+    (  # a lone surrogate: the log could not store it (it was a 503 failing the whole batch)
+        "POST",
+        "/api/meetings/{m}/participants",
+        b'{"name": "\\ud800", "delegation": "X", "role": "delegate"}',
+        "bad_message",
+        None,
+    ),
+    ("PATCH", "/api/meetings/{m}/participants/{p}", b'{"name": "A\\udfff"}', "bad_message", None),
 ]
 
 
