@@ -28,6 +28,7 @@ from floor.host.meeting import MeetingHost
 from floor.metrics import Metrics
 from floor.services import Services
 from floor.settings import ServerSettings
+from floor.store.lock import DataLock
 from floor.store.port import Store
 from floor.tokens import admin_token
 from floor.transport import http_api, pages
@@ -54,7 +55,13 @@ async def open_sqlite(settings: ServerSettings) -> Adapters:
     from floor.store.sqlite import SqliteLog
 
     settings.data.mkdir(mode=0o700, parents=True, exist_ok=True)  # private chat is kept there
-    return Adapters(await SqliteLog.open(settings.data / "floor.db"), LocalBus())
+    lock = DataLock(settings.data)  # one server per data directory
+    try:
+        store = await SqliteLog.open(settings.data / "floor.db")
+    except BaseException:
+        await lock.release()
+        raise
+    return Adapters(store, LocalBus(), close=lock.release)
 
 
 async def open_redis(settings: ServerSettings) -> Adapters:

@@ -76,3 +76,21 @@ async def test_a_restart_keeps_the_demo_meeting_and_the_admin_token(tmp_path: Pa
             assert chair.welcome["state"]["meeting"]["id"] in meetings
     finally:
         server.close()
+
+
+def test_a_second_server_on_the_same_data_directory_refuses_to_start(tmp_path: Path) -> None:
+    """Two servers on one data directory would miss each other's events: the second stops
+    at once saying the directory is in use; the first goes on, and once it has stopped
+    (even killed) the directory can be served again."""
+    first = Server(tmp_path / "data").start()
+    try:
+        second = Server(tmp_path / "data")
+        with pytest.raises(RuntimeError, match="is in use by another Floor server"):
+            second.start()
+        second.close()
+        assert first.api.create_meeting("Still here").id
+        first.kill()
+        first.start()
+        assert first.api.create_meeting("Served again").id
+    finally:
+        first.close()
