@@ -53,6 +53,13 @@ class ServerSettings:
 
 _FLAGS = {"origins": "--origin"}
 """Flags not named after their setting."""
+_KINDS: Final[dict[str, dict[str, Any]]] = {
+    "bool": {"action": "store_true", "default": None},
+    "tuple[str, ...]": {"action": "append"},
+    "int": {"type": int},
+    "Path": {"type": Path},
+}
+"""How argparse reads a setting, by its annotation (a string: annotations are postponed)."""
 
 
 def _server_fields() -> list[Any]:
@@ -68,14 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         options: dict[str, Any] = {"dest": f.name, "help": f"{f.metadata['help']} ({env}{default})"}
         if f.metadata["metavar"]:
             options["metavar"] = f.metadata["metavar"]
-        if f.type in ("bool", bool):
-            options.update(action="store_true", default=None)
-        elif f.type in ("tuple[str, ...]",):
-            options["action"] = "append"
-        elif f.type in ("int",):
-            options["type"] = int
-        elif f.type in ("Path",):
-            options["type"] = Path
+        options.update(_KINDS.get(f.type, {}))
         parser.add_argument(flag, **options)
 
 

@@ -12,6 +12,7 @@ nothing. Bodies are read up to a limit (413 past it), never trusted to be JSON m
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
@@ -122,7 +123,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
     which the log could not store). Anything else is a 400 and changes nothing."""
     raw = await _body(request, MAX_JSON_BODY)
     try:
-        body = load_json(raw.decode("utf-8"))
+        body = load_json(raw.decode(json.detect_encoding(raw)))  # strict: no raw surrogates
     except (BadFrame, UnicodeDecodeError):
         raise ApiError(400, "bad_message", "The body is not valid JSON.") from None
     if not isinstance(body, dict):

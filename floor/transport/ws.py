@@ -16,9 +16,9 @@ from typing import Any
 
 from floor.errors import StoreError, Unavailable, UnknownMeeting
 from floor.host import MeetingHost, Outcome, Submission, Subscriber, epoch_ms
-from floor.protocol import codecs
+from floor.protocol import codecs, messages
 from floor.protocol.close import CloseCode
-from floor.protocol.session import Close, Hello, Reply, Session, Submit, error
+from floor.protocol.session import Close, Hello, Reply, Session, Submit
 from floor.services import Services
 from floor.state import Accepted
 from floor.state.rejection import Code
@@ -41,8 +41,7 @@ def _payload(message: dict[str, Any]) -> str | bytes | None:
     return bytes(data) if data is not None else None
 
 
-def header(scope: Scope, wanted: bytes) -> str | None:
-    """A request header of an ASGI scope (the first of that name), as text."""
+def _header(scope: Scope, wanted: bytes) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == wanted:
             return bytes(value).decode("latin-1")
@@ -88,8 +87,8 @@ async def websocket_endpoint(
         accept["subprotocol"] = codec.name
     await send(accept)
     metrics = services.metrics
-    origin = header(scope, b"origin")
-    if not origin_allowed(origin, header(scope, b"host"), services.settings.origins):
+    origin = _header(scope, b"origin")
+    if not origin_allowed(origin, _header(scope, b"host"), services.settings.origins):
         outbox.close(CloseCode.POLICY, "origin not allowed")
         return
     metrics.connections.inc()
@@ -160,8 +159,10 @@ async def _converse(
                 reply = _replier(session, outbox, command_id)
                 submission = Submission(command, subscriber.viewer.id, command_id, reply)
                 if not host.submit(submission):
-                    busy = error(Code.RATE_LIMITED, "The meeting is busy; retry.", command_id)
-                    outbox.send(session.frame(busy.message))
+                    busy = messages.error(
+                        Code.RATE_LIMITED, "The meeting is busy; retry.", command_id
+                    )
+                    outbox.send(session.frame(busy))
             case Reply(message=answer):
                 if answer["t"] == "error":
                     metrics.bad_messages.inc()

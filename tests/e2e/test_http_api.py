@@ -365,6 +365,13 @@ BAD_BODIES: list[tuple[str, str, bytes, str, str | None]] = [
         None,
     ),
     ("PATCH", "/api/meetings/{m}/participants/{p}", b'{"name": "A\\udfff"}', "bad_message", None),
+    (
+        "PATCH",
+        "/api/meetings/{m}/participants/{p}",
+        b'{"name": "A\xed\xa0\x80"}',
+        "bad_message",
+        None,
+    ),
 ]
 
 
@@ -396,6 +403,17 @@ def test_a_bad_body_is_400_naming_the_field_and_changes_nothing(
     assert error["code"] == code
     assert error.get("field") == field
     assert meeting.state() == before
+
+
+def test_a_json_body_in_utf8_with_a_bom_or_in_utf16_is_read(
+    http: httpx.Client, meeting: Meeting
+) -> None:
+    """JSON's own encodings are accepted (RFC 8259 section 8.1 readers may ignore a BOM)."""
+    p = meeting.add("Gil", "Oman")
+    for body in (b"\xef\xbb\xbf" + b'{"name": "Gil A"}', '{"name": "Gil B"}'.encode("utf-16")):
+        r = http.patch(f"/api/meetings/{meeting.id}/participants/{p['id']}", content=body)
+        assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Gil B"
 
 
 def test_a_json_body_over_the_limit_is_413(http: httpx.Client, meeting: Meeting) -> None:
