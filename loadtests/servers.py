@@ -97,6 +97,14 @@ class Process:
             self.process.wait(10)
         self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind (a crashed machine)."""
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait(10)
+        self.process = None
+
 
 class FloorServer(Process):
     kind = "floor"
@@ -147,6 +155,13 @@ class BaselineServer(Process):
 
 
 class Redis(Process):
+    """`durable`: every write fsynced before it is answered (AOF, `appendfsync always`), so
+    a SIGKILLed server started again on its directory has every acknowledged write."""
+
+    def __init__(self, name: str, port: int, workdir: Path, durable: bool = False) -> None:
+        super().__init__(name, port, workdir)
+        self.durable = durable
+
     def start(self) -> Redis:
         binary = shutil.which("redis-server")
         if binary is None:
@@ -160,8 +175,11 @@ class Redis(Process):
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *(
+                    ["--appendonly", "yes", "--appendfsync", "always"]
+                    if self.durable
+                    else ["--appendonly", "no"]
+                ),
                 "--dir",
                 str(self.workdir),
             ]

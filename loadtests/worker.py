@@ -16,6 +16,7 @@ with one JSON line on stdout, in order. Requests (`op`):
 - `pause` {indices} / `unpause`: stop and restart reading (slow consumers)
 - `commands` {at, spread, indices, name, args, per_client, timeout}: the chosen clients
   send commands at scheduled loop times; answers with [index, sent, seq, answered, code]
+- `seqs`: every client's token, last seq, whether connected, and its violations
 - `close`: close every connection, answer, exit
 
 Every wait is bounded by a timeout.
@@ -235,6 +236,10 @@ class Worker:
             return {"closed": sum(not c.connected for c in chosen)}
         if op == "commands":
             return await self.commands(request)
+        if op == "seqs":
+            return {
+                "clients": [[c.token, c.last_seq, c.connected, c.violations] for c in self.clients]
+            }
         if op == "close":
             for client in self.clients:
                 client.close()

@@ -28,3 +28,20 @@ def test_every_load_scenario_runs_without_losing_an_event() -> None:
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "INCORRECT" not in done.stdout
+
+
+@pytest.mark.slow
+def test_the_soak_loses_nothing_through_a_redis_crash_and_a_node_crash() -> None:
+    """`python -m loadtests.soak --smoke` exits 0: two nodes, five meetings, Redis and one
+    node SIGKILLed mid-round, every acked command in the log, every client converged."""
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtests.soak", "--smoke"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert "correct: nothing acknowledged was lost" in done.stdout
